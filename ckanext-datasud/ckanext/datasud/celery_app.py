@@ -1,0 +1,93 @@
+"""Celery application of DataSud: periodic and background work, Redis as broker.
+
+    celery --app ckanext.datasud.celery_app worker
+    celery --app ckanext.datasud.celery_app beat
+
+The CKAN configuration file comes from ``CKAN_INI``. Importing this module only
+reads that file (to find the broker); a task that needs CKAN itself derives from
+:class:`CKANTask`, which builds the CKAN app once per worker process and runs the
+task inside its application context.
+"""
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from celery import Celery, Task
+from ckan.cli import CKANConfigLoader
+
+BROKER_OPTION = "ckanext.datasud.celery.broker_url"
+HEARTBEAT_OPTION = "ckanext.datasud.celery.heartbeat_seconds"
+
+
+def ckan_ini() -> str:
+    path = os.environ.get("CKAN_INI")
+    if not path:
+        raise RuntimeError("CKAN_INI is not set: say which CKAN configuration file to use")
+    return path
+
+
+def read_ckan_config(path: str | None = None) -> dict[str, Any]:
+    """The CKAN configuration as a dict, without loading CKAN's plugins."""
+    return CKANConfigLoader(path or ckan_ini()).get_config()
+
+
+def broker_url(config: dict[str, Any]) -> str:
+    """The configured broker, else the Redis server of ``ckan.redis.url``, database 2."""
+    url = (config.get(BROKER_OPTION) or "").strip()
+    if url:
+        return url
+    redis_url = os.environ.get("CKAN_REDIS_URL") or config.get("ckan.redis.url")
+    if not redis_url:
+        raise RuntimeError(f"set {BROKER_OPTION} or ckan.redis.url")
+    parts = urlsplit(redis_url)
+    return urlunsplit((parts.scheme, parts.netloc, "/2", "", ""))
+
+
+def make_celery(config: dict[str, Any]) -> Celery:
+    url = broker_url(config)
+    celery = Celery("datasud", broker=url, backend=url, include=["ckanext.datasud.tasks"])
+    heartbeat = int(config.get(HEARTBEAT_OPTION) or 60)
+    celery.conf.update(
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_expires=timedelta(days=1),
+        timezone="Europe/Paris",
+        enable_utc=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        beat_schedule={
+            "heartbeat": {
+                "task": "datasud.heartbeat",
+                "schedule": timedelta(seconds=heartbeat),
+            },
+        },
+    )
+    return celery
+
+
+class CKANTask(Task):
+    """A task that runs inside the CKAN application (models, actions, Solr)."""
+
+    abstract = True
+    _flask_app = None
+
+    @classmethod
+    def flask_app(cls):
+        if CKANTask._flask_app is None:
+            from ckan.config.middleware import make_app
+
+            CKANTask._flask_app = make_app(read_ckan_config())
+        return CKANTask._flask_app
+
+    def __call__(self, *args, **kwargs):
+        with self.flask_app().test_request_context():
+            return super().__call__(*args, **kwargs)
+
+
+app = make_celery(read_ckan_config())

@@ -1,0 +1,35 @@
+"""Celery tasks of DataSud (the worker imports this module)."""
+from __future__ import annotations
+
+import socket
+import time
+
+import redis
+
+from ckanext.datasud.celery_app import CKANTask, app, read_ckan_config
+from ckanext.datasud.services import HEARTBEAT_KEY
+
+
+@app.task(name="datasud.ping")
+def ping() -> dict:
+    """Answers at once: shows a worker is consuming the queue."""
+    return {"pong": True, "worker": socket.gethostname(), "time": time.time()}
+
+
+@app.task(name="datasud.heartbeat", ignore_result=True)
+def heartbeat() -> float:
+    """Run by beat: records in CKAN's Redis when the workers last did work."""
+    config = read_ckan_config()
+    now = time.time()
+    redis.Redis.from_url(config["ckan.redis.url"]).set(HEARTBEAT_KEY, now)
+    return now
+
+
+@app.task(name="datasud.index_dataset", base=CKANTask, bind=True,
+          autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def index_dataset(self, dataset_id: str) -> str:
+    """(Re)index one dataset in Solr from the database."""
+    from ckan.lib.search import rebuild
+
+    rebuild(dataset_id)
+    return dataset_id

@@ -82,7 +82,7 @@ class CKANTask(Task):
         if CKANTask._flask_app is None:
             from ckan.config.middleware import make_app
 
-            CKANTask._flask_app = make_app(read_ckan_config())
+            CKANTask._flask_app = make_app(read_ckan_config())._wsgi_app
         return CKANTask._flask_app
 
     def __call__(self, *args, **kwargs):

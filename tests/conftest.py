@@ -1,0 +1,74 @@
+"""Fixtures shared by DataSud's tests.
+
+The tests run against real services (PostgreSQL, Solr, Redis) started by
+`bin/datasud test`, with config/test.ini: CKAN's pytest plugin (``--ckan-ini``) loads it.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_INI = ROOT / "config" / "test.ini"
+
+
+@pytest.fixture(scope="session")
+def celery_worker():
+    """A real Celery worker process consuming the test broker (Redis, database 3)."""
+    env = dict(os.environ, CKAN_INI=str(TEST_INI))
+    log = open(ROOT / "var" / "log" / "test-celery-worker.log", "w")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "--app", "ckanext.datasud.celery_app", "worker",
+         "--pool", "solo", "--loglevel", "INFO", "--hostname", "datasud-test@%h",
+         "--without-gossip", "--without-mingle"],
+        env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    from ckanext.datasud.celery_app import app
+
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        assert worker.poll() is None, "the Celery worker stopped: see var/log/test-celery-worker.log"
+        if app.control.ping(timeout=1):
+            break
+    else:
+        worker.kill()
+        pytest.fail("the Celery worker did not answer within 60 s")
+    yield app
+    worker.terminate()
+    worker.wait(30)
+    log.close()
+
+
+def _plugins_with_migrations() -> list[str]:
+    from ckan.cli.db import _resolve_alembic_config
+    import ckan.plugins.toolkit as tk
+
+    return [name for name in tk.aslist(tk.config.get("ckan.plugins"))
+            if os.path.exists(_resolve_alembic_config(name))]
+
+
+@pytest.fixture
+def clean_db(reset_db, migrate_db_for):
+    """CKAN's clean_db, plus the tables of the plugins that have migrations.
+
+    The first reset of a test session drops every table and recreates CKAN core's
+    only; the plugins' tables (harvest, activity, DataSud's) come back from their own
+    migrations, as `ckan db upgrade` makes them.
+    """
+    import sqlalchemy as sa
+    import ckan.model as model
+
+    reset_db()
+    if not sa.inspect(model.meta.engine).has_table("datasud_alembic_version"):
+        for plugin in _plugins_with_migrations():
+            migrate_db_for(plugin)
+
+
+@pytest.fixture(autouse=True)
+def load_standard_plugins(with_plugins):
+    """Every test runs with the plugins of config/test.ini loaded, as the portal does."""

@@ -39,8 +39,12 @@ def load_demo(admin_email: str):
 @datasud.command("check")
 def check():
     """Say whether PostgreSQL, Solr and Redis answer, one line each."""
+    import logging
+
     from ckanext.datasud import services
 
+    # Each failure is reported below in one line: no stack traces from CKAN's loggers.
+    logging.getLogger("ckan.lib.search").setLevel(logging.CRITICAL)
     failed = False
     for name, ok, detail in services.check_all():
         click.echo(f"{name:<11} {'ok' if ok else 'FAILED'}  {detail}")

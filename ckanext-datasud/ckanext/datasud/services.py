@@ -10,33 +10,50 @@ import ckan.plugins.toolkit as tk
 HEARTBEAT_KEY = "datasud:celery:heartbeat"
 
 
+FIX = "start it with `bin/datasud up` (or check its address in the CKAN configuration)"
+
+
 def check_postgresql() -> tuple[bool, str]:
     import ckan.model as model
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(tk.config.get("sqlalchemy.url"))
+    where = f"{url.host}:{url.port or 5432}/{url.database}"
     try:
-        from sqlalchemy import text
         version = model.Session.execute(text("select version()")).scalar()
-        return True, version.split(",")[0]
+        return True, f"{where}: {version.split(',')[0]}"
     except Exception as e:  # noqa: BLE001 - reported to the operator
-        return False, str(e).splitlines()[0]
+        model.Session.rollback()
+        reason = str(getattr(e, "orig", e)).strip().splitlines()[0]
+        return False, f"{where}: {reason}; {FIX}"
 
 
 def check_solr() -> tuple[bool, str]:
-    from ckan.lib.search import check_solr_schema_version, common
+    import requests
+    from ckan.lib.search import SearchError, check_solr_schema_version
+
+    url = tk.config.get("solr_url")
     try:
-        common.make_connection().ping()
+        requests.get(f"{url}/admin/ping", params={"wt": "json"}, timeout=10).raise_for_status()
+    except requests.RequestException as e:
+        reason = "no answer" if isinstance(e, requests.ConnectionError) else str(e)
+        return False, f"{url}: {reason}; {FIX}"
+    try:
         check_solr_schema_version()
-        return True, tk.config.get("solr_url")
-    except Exception as e:  # noqa: BLE001
-        return False, f"{tk.config.get('solr_url')}: {e}"
+    except SearchError as e:
+        return False, f"{url}: {e}; load solr/configsets/ckan into that core"
+    return True, f"{url}: CKAN schema accepted"
 
 
 def check_redis() -> tuple[bool, str]:
     from ckan.lib.redis import connect_to_redis
+    url = tk.config.get("ckan.redis.url")
     try:
         info = connect_to_redis().info("server")
-        return True, f"Redis {info['redis_version']}"
+        return True, f"{url}: Redis {info['redis_version']}"
     except Exception as e:  # noqa: BLE001
-        return False, str(e)
+        return False, f"{url}: {e}; {FIX}"
 
 
 def check_celery() -> tuple[bool, str]:
@@ -47,7 +64,7 @@ def check_celery() -> tuple[bool, str]:
     except Exception as e:  # noqa: BLE001
         return False, str(e)
     if value is None:
-        return False, "no heartbeat recorded yet (are the worker and beat running?)"
+        return False, "no heartbeat recorded yet: are the worker and beat running? (`bin/datasud up` starts them)"
     age = time.time() - float(value)
     limit = 3 * tk.config.get("ckanext.datasud.celery.heartbeat_seconds")
     return age < limit, f"last heartbeat {age:.0f} s ago"

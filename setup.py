@@ -26,6 +26,9 @@ setup(
         "ckan.plugins": [
             "datasud = ckanext.datasud.plugin:DataSudPlugin",
         ],
+        "ckan.rdf.profiles": [
+            "datasud = ckanext.datasud.dcat:DataSudDCATProfile",
+        ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
         ],

@@ -7,7 +7,9 @@ import pytest
 
 import ckan.model as model
 from ckan.lib.search import clear as clear_from_index
-from ckan.tests import factories, helpers
+from ckan.tests import helpers
+
+from tests import factories
 
 from ckanext.datasud import services, tasks
 

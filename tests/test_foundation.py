@@ -11,7 +11,9 @@ import ckan
 import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
-from ckan.tests import factories, helpers
+from ckan.tests import helpers
+
+from tests import factories
 
 from ckanext.datasud import services
 
@@ -99,7 +101,7 @@ def test_dataset_created_through_the_api_is_found_by_search():
     created = helpers.call_action(
         "package_create", {"user": sysadmin["name"]},
         name="cales-test", title="Cales de mise à l'eau du Var", owner_org=org["id"],
-        notes="Cales publiques", tags=[{"name": "littoral"}],
+        notes="Cales publiques", tags=[{"name": "littoral"}], themes=["mer-littoral-montagne"],
     )
     result = helpers.call_action("package_search", q="cales Var", fq="tags:littoral")
     assert result["count"] == 1
@@ -114,7 +116,7 @@ def test_dataset_created_through_the_api_is_found_by_search():
 def test_bounding_box_search_through_solr_bbox():
     org = factories.Organization()
     marseille = '{"type": "Polygon", "coordinates": [[[5.2, 43.2], [5.5, 43.2], [5.5, 43.4], [5.2, 43.4], [5.2, 43.2]]]}'
-    factories.Dataset(owner_org=org["id"], name="a-marseille", extras=[{"key": "spatial", "value": marseille}])
+    factories.Dataset(owner_org=org["id"], name="a-marseille", spatial=marseille)
     factories.Dataset(owner_org=org["id"], name="sans-emprise")
     near_marseille = helpers.call_action("package_search", extras={"ext_bbox": "5.0,43.0,5.6,43.5"})
     assert [d["name"] for d in near_marseille["results"]] == ["a-marseille"]

@@ -1,11 +1,54 @@
 """Template helpers of DataSud (registered by ``tk.blanket.helpers``)."""
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.plugins.toolkit as tk
 
-__all__ = ["datasud_region_name"]
+from ckanext.datasud import vocabularies
+
+__all__ = [
+    "datasud_region_name", "datasud_choices", "datasud_label", "datasud_theme",
+    "datasud_data_resources", "datasud_document_resources",
+]
 
 
 def datasud_region_name() -> str:
     """The region the portal serves, as shown to citizens."""
     return tk._("Région Sud Provence-Alpes-Côte d'Azur")
+
+
+def datasud_choices(field: dict[str, Any]) -> list[dict]:
+    """ckanext-scheming ``choices_helper``: the choices of the field's vocabulary."""
+    return vocabularies.VOCABULARIES[field["datasud_vocabulary"]]()
+
+
+def current_language() -> str:
+    """The language of the current request; French outside a request."""
+    try:
+        return tk.h.lang() or "fr"
+    except Exception:  # noqa: BLE001 - outside a request
+        return "fr"
+
+
+def datasud_label(vocabulary: str, value: str) -> str:
+    """The label of a vocabulary value in the current language."""
+    return vocabularies.label(vocabulary, value, current_language())
+
+
+def datasud_theme(slug: str) -> vocabularies.Theme | None:
+    return vocabularies.THEMES_BY_SLUG.get(slug)
+
+
+def datasud_data_resources(pkg: dict) -> list[dict]:
+    """Resources that are data (files or links), in their order."""
+    return [r for r in pkg.get("resources", []) if r.get("resource_type", "data") != "document"]
+
+
+def datasud_document_resources(pkg: dict) -> list[dict]:
+    """Administrative documents linked to the dataset, newest first."""
+    docs = [r for r in pkg.get("resources", []) if r.get("resource_type") == "document"]
+    return sorted(docs, key=lambda r: r.get("document_date") or "", reverse=True)
+
+
+

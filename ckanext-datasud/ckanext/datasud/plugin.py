@@ -2,7 +2,7 @@
 
 Kept thin on purpose, like CKAN's own ``ckanext/activity``: the blanket decorators
 register what lives in ``logic/``, ``helpers.py``, ``views.py``, ``cli.py`` and
-``config_declaration.yaml``.
+``config_declaration.yaml``; search facets and indexing are in ``search.py``.
 """
 from __future__ import annotations
 
@@ -10,15 +10,36 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
+from ckanext.datasud import search
+from ckanext.datasud.helpers import current_language
+
 
 @tk.blanket.config_declarations
 @tk.blanket.cli
 @tk.blanket.helpers
+@tk.blanket.validators
+@tk.blanket.blueprints
 class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.IPackageController, inherit=True)
 
     # IConfigurer
     def update_config(self, config):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
+
+    # IFacets
+    def dataset_facets(self, facets_dict, package_type):
+        return search.dataset_facets(facets_dict)
+
+    def organization_facets(self, facets_dict, organization_type, package_type):
+        return search.dataset_facets(facets_dict)
+
+    # IPackageController
+    def before_dataset_index(self, pkg_dict):
+        return search.before_dataset_index(pkg_dict)
+
+    def after_dataset_search(self, search_results, search_params):
+        return search.after_dataset_search(search_results, current_language())

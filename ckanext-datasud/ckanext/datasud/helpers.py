@@ -9,7 +9,7 @@ from ckanext.datasud import vocabularies
 
 __all__ = [
     "datasud_region_name", "datasud_choices", "datasud_label", "datasud_theme",
-    "datasud_data_resources", "datasud_document_resources",
+    "datasud_data_resources", "datasud_document_resources", "datasud_facet_label",
 ]
 
 
@@ -52,3 +52,8 @@ def datasud_document_resources(pkg: dict) -> list[dict]:
 
 
 
+
+
+def datasud_facet_label(item: dict) -> str:
+    """A facet item's label, whole (vocabulary labels are set by the search)."""
+    return item.get("display_name") or item.get("name", "")

@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 DEFAULT_LICENCE_ID = "etalab-2.0"
 NOT_SPECIFIED_ID = "notspecified"
 
-_URL_START = re.compile(r"^(?:https?:)?//|^www\.", re.IGNORECASE)
+# An URL, with or without its scheme ("opendatacommons.org/licenses/odbl/1-0" too).
+_URL_START = re.compile(r"^(?:https?:)?//|^www\.|^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}/", re.IGNORECASE)
 _SEPARATORS = re.compile(r"[^a-z0-9.]+")
 # Pages of a Creative Commons licence that name the same licence as its main page.
 _CC_SUBPAGE = re.compile(r"/(?:legalcode|deed)(?:\.[a-z-]+)?$")
@@ -73,10 +74,10 @@ def normalise(value: Any) -> Optional[str]:
     if not text:
         return None
     if _URL_START.match(text):
-        if text.startswith("www."):
-            text = "//" + text
-        elif not text.startswith(("http:", "https:")):
+        if text.startswith("//"):
             text = "http:" + text
+        elif not text.startswith(("http:", "https:")):
+            text = "http://" + text
         parts = urlsplit(text)
         host = parts.netloc
         if host.startswith("www."):

@@ -91,10 +91,8 @@ FREQUENCIES = [
 ]
 
 PUBLICATION_MODES = [
-    Term("download", "Téléchargement : les fichiers sont hébergés sur DataSud",
-         "Download: files hosted on DataSud"),
-    Term("reference", "Référencement : les données restent sur le site du producteur",
-         "Reference: data kept on the producer's site"),
+    Term("download", "Téléchargement", "Download"),
+    Term("reference", "Référencement", "Reference"),
 ]
 
 INSPIRE_CONFORMITY = [

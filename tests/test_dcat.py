@@ -1,0 +1,106 @@
+"""DCAT-AP output of a dataset (ckanext-dcat + DataSud's profile): /dataset/{id}.ttl."""
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, RDF
+
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+LOCN = Namespace("http://www.w3.org/ns/locn#")
+SCHEMA = Namespace("http://schema.org/")
+GSP = Namespace("http://www.opengis.net/ont/geosparql#")
+EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
+FREQ = "http://publications.europa.eu/resource/authority/frequency/"
+ETALAB_2 = URIRef("https://www.etalab.gouv.fr/licence-ouverte-open-licence/")
+MARSEILLE = '{"type":"Polygon","coordinates":[[[5.23,43.17],[5.53,43.17],[5.53,43.39],[5.23,43.39],[5.23,43.17]]]}'
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+
+def make(**fields):
+    sysadmin = ckan_factories.Sysadmin()
+    org = ckan_factories.Organization()
+    data = {"name": "equipements-sportifs", "title": "Équipements sportifs", "notes": "Stades et gymnases.",
+            "owner_org": org["id"], "themes": ["social-sante-sports", "equipements-logement"],
+            "frequency": FREQ + "ANNUAL", "temporal_start": "2023-01-01", "temporal_end": "2023-12-31",
+            "spatial_level": "commune", "spatial_code": "13055", "spatial_text": "Marseille", "spatial": MARSEILLE,
+            "contact_name": "Direction des sports", "contact_email": "sports@marseille.fr",
+            "inspire_theme": "http://inspire.ec.europa.eu/theme/us"}
+    data.update(fields)
+    return helpers.call_action("package_create", {"user": sysadmin["name"]}, **data)
+
+
+def turtle(app, dataset) -> tuple[Graph, URIRef]:
+    response = app.get(f"/dataset/{dataset['id']}.ttl")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/turtle")
+    g = Graph().parse(data=response.body, format="turtle")
+    [ref] = list(g.subjects(RDF.type, DCAT.Dataset))
+    return g, ref
+
+
+def test_dataset_carries_themes_frequency_coverage_and_contact(app):
+    g, ref = turtle(app, make())
+    themes = set(g.objects(ref, DCAT.theme))
+    assert URIRef(EU_THEME + "HEAL") in themes and URIRef(EU_THEME + "REGI") in themes
+    assert URIRef("http://inspire.ec.europa.eu/theme/us") in themes
+    assert g.value(ref, DCTERMS.accrualPeriodicity) == URIRef(FREQ + "ANNUAL")
+
+    period = g.value(ref, DCTERMS.temporal)
+    starts = {str(o) for p in (DCAT.startDate, SCHEMA.startDate) for o in g.objects(period, p)}
+    ends = {str(o) for p in (DCAT.endDate, SCHEMA.endDate) for o in g.objects(period, p)}
+    assert "2023-01-01" in starts and "2023-12-31" in ends
+
+    spatial = g.value(ref, DCTERMS.spatial)
+    assert "Marseille" in {str(o) for o in g.objects(spatial, None)}
+    assert g.value(spatial, DCTERMS.identifier) == Literal("13055")
+    geometries = [str(o) for p in (LOCN.geometry, DCAT.bbox, DCAT.centroid) for o in g.objects(spatial, p)]
+    assert any("5.23" in geom for geom in geometries)
+
+    contact = g.value(ref, DCAT.contactPoint)
+    assert str(g.value(contact, VCARD.fn)) == "Direction des sports"
+    assert str(g.value(contact, VCARD.hasEmail)) == "mailto:sports@marseille.fr"
+    assert g.value(ref, DCTERMS.language) == URIRef("http://publications.europa.eu/resource/authority/language/FRA")
+
+
+def test_licence_uri_on_every_distribution(app):
+    dataset = make(resources=[{"url": "https://exemple.fr/a.csv", "name": "A", "format": "CSV"},
+                              {"url": "https://exemple.fr/b.csv", "name": "B", "format": "CSV",
+                               "license": "odc-odbl"}])
+    g, ref = turtle(app, dataset)
+    licences = {str(g.value(d, DCTERMS.title)): g.value(d, DCTERMS.license) for d in g.objects(ref, DCAT.distribution)}
+    assert licences["A"] == ETALAB_2  # inherited from the dataset (Licence Ouverte 2.0 by default)
+    assert licences["B"] == URIRef("http://opendatacommons.org/licenses/odbl/1-0/")
+
+
+def test_reference_mode_has_landing_page_and_access_urls_only(app):
+    dataset = make(publication_mode="reference", url="https://data.marseille.fr/equipements-sportifs",
+                   resources=[{"url": "https://data.marseille.fr/equipements-sportifs/export", "name": "Export"}])
+    g, ref = turtle(app, dataset)
+    assert g.value(ref, DCAT.landingPage) == URIRef("https://data.marseille.fr/equipements-sportifs")
+    [distribution] = list(g.objects(ref, DCAT.distribution))
+    assert g.value(distribution, DCAT.accessURL) == URIRef("https://data.marseille.fr/equipements-sportifs/export")
+    assert g.value(distribution, DCAT.downloadURL) is None
+
+
+def test_download_mode_gives_a_download_url_for_hosted_files(app, create_with_upload):
+    dataset = make(publication_mode="download")
+    sysadmin = ckan_factories.Sysadmin()
+    resource = create_with_upload("uai;nom\n0130040Y;Lycée Thiers\n", "lycees.csv", context={"user": sysadmin["name"]},
+                                  package_id=dataset["id"], name="Lycées", format="CSV")
+    g, ref = turtle(app, helpers.call_action("package_show", id=dataset["id"]))
+    [distribution] = list(g.objects(ref, DCAT.distribution))
+    download = g.value(distribution, DCAT.downloadURL)
+    assert download is not None and str(download) == resource["url"]
+    assert str(download).endswith("/download/lycees.csv")
+
+
+def test_catalogue_lists_public_datasets(app):
+    make()
+    response = app.get("/catalog.ttl")
+    g = Graph().parse(data=response.body, format="turtle")
+    titles = {str(g.value(d, DCTERMS.title)) for d in g.subjects(RDF.type, DCAT.Dataset)}
+    assert "Équipements sportifs" in titles

@@ -318,3 +318,32 @@ def test_search_page_shows_the_datasud_facets_in_french(app):
         assert title in page
     assert "Culture, patrimoine et tourisme" in page
     assert "Référencé" in page  # the badge on referenced datasets in the results
+
+
+# --- The web form ---------------------------------------------------------------------
+
+def form_data(org, **extra):
+    data = {"name": "jeu-formulaire", "title": "Jeu saisi dans le formulaire", "notes": "Saisi à la main.",
+            "owner_org": org["id"], "themes": ["culture-tourisme", "formation-emploi"],
+            "publication_mode": "download", "license_id": "etalab-2.0", "save": "continue"}
+    data.update(extra)
+    return data
+
+
+def test_web_form_creates_a_dataset(app, sysadmin_headers, org):
+    response = app.post("/dataset/new", data=form_data(org), headers=sysadmin_headers, follow_redirects=False)
+    assert response.status_code == 302, response.body
+    dataset = helpers.call_action("package_show", id="jeu-formulaire")
+    assert dataset["license_id"] == "etalab-2.0"
+    assert dataset["themes"] == ["formation-emploi", "culture-tourisme"]  # in the order of the 16 themes
+
+
+def test_web_form_shows_field_errors_in_french_and_keeps_the_input(app, sysadmin_headers, org):
+    response = app.post("/dataset/new", headers=sysadmin_headers, data=form_data(
+        org, contact_email="pas-une-adresse", publication_mode="reference", url=""))
+    assert response.status_code == 200
+    page = response.body
+    assert "Adresse électronique invalide : « pas-une-adresse »." in page
+    assert "Une fiche en mode référencement doit donner l&#39;adresse de la page des données" in page
+    assert 'value="Jeu saisi dans le formulaire"' in page  # nothing typed is lost
+    assert helpers.call_action("package_search", q="name:jeu-formulaire", include_drafts=True)["count"] == 0

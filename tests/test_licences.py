@@ -283,3 +283,10 @@ def test_licence_page_count_links_to_the_filtered_search(app, clean_db, clean_in
     link = soup.select_one('tr[data-licence-id="cc-zero"] .datasud-licence-count a')
     assert link is not None and link.get_text(strip=True) == "1"
     assert "license_id=cc-zero" in link["href"]
+
+
+def test_licence_page_is_in_the_main_navigation(app):
+    from bs4 import BeautifulSoup
+    nav = BeautifulSoup(app.get("/").body, "html.parser").find(id="main-navigation-toggle")
+    link = nav.find("a", href="/licence")
+    assert link is not None and link.text.strip() == "Licence"

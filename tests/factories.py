@@ -4,10 +4,25 @@ from __future__ import annotations
 import factory
 from ckan.tests import factories as ckan_factories
 
-Organization = ckan_factories.Organization
 Sysadmin = ckan_factories.Sysadmin
 User = ckan_factories.User
 Resource = ckan_factories.Resource
+
+
+class Organization(ckan_factories.Organization):
+    """A partner with a convention in force (so that its datasets can be public)."""
+
+    @factory.post_generation
+    def convention(obj, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        import datetime as dt
+        import ckan.model as model
+        from ckanext.datasud.model import Convention
+        model.Session.add(Convention(
+            organization_id=obj["id"], reference=f"CONV-{obj['name']}", kind="partnership", status="in_force",
+            signed_on=dt.date(2020, 1, 10), starts_on=dt.date(2020, 1, 15), created_by="test"))
+        model.Session.commit()
 
 
 class Dataset(ckan_factories.Dataset):
@@ -15,4 +30,4 @@ class Dataset(ckan_factories.Dataset):
 
     notes = factory.Faker("paragraph", locale="fr_FR")
     themes = factory.LazyFunction(lambda: ["culture-tourisme"])
-    owner_org = factory.LazyFunction(lambda: ckan_factories.Organization()["id"])
+    owner_org = factory.LazyFunction(lambda: Organization()["id"])

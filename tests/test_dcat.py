@@ -6,6 +6,8 @@ from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from ckan.tests import factories as ckan_factories
+
+from tests import factories as datasud_factories
 from ckan.tests import helpers
 
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -22,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 def make(**fields):
     sysadmin = ckan_factories.Sysadmin()
-    org = ckan_factories.Organization()
+    org = datasud_factories.Organization()
     data = {"name": "equipements-sportifs", "title": "Équipements sportifs", "notes": "Stades et gymnases.",
             "owner_org": org["id"], "themes": ["social-sante-sports", "equipements-logement"],
             "frequency": FREQ + "ANNUAL", "temporal_start": "2023-01-01", "temporal_end": "2023-12-31",

@@ -33,7 +33,7 @@ def test_demo_loads_organisations_and_datasets(loaded):
 def test_demo_is_idempotent(loaded):
     before = model.Session.query(model.Package).count()
     again = demo.load("admin")
-    assert again == {"organizations": 0, "datasets": 0, "resources": 0}
+    assert again == {"organizations": 0, "conventions": 0, "datasets": 0, "resources": 0}
     assert model.Session.query(model.Package).count() == before
 
 

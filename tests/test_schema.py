@@ -6,6 +6,8 @@ import json
 import pytest
 
 from ckan.tests import factories as ckan_factories
+
+from tests import factories as datasud_factories
 from ckan.tests import helpers
 
 from ckanext.datasud import demo, vocabularies
@@ -24,7 +26,7 @@ def sysadmin_headers():
 
 @pytest.fixture
 def org():
-    return ckan_factories.Organization(name="region-sud-test")
+    return datasud_factories.Organization(name="region-sud-test")
 
 
 def create(app, headers, **fields):

@@ -10,10 +10,12 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.datasud import search
+from ckanext.datasud import search, subscriptions
 from ckanext.datasud.helpers import current_language
 
 
+@tk.blanket.actions
+@tk.blanket.auth_functions
 @tk.blanket.config_declarations
 @tk.blanket.cli
 @tk.blanket.helpers
@@ -24,6 +26,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.ITranslation)
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.ISignal)
 
     # IConfigurer
     def update_config(self, config):
@@ -43,3 +46,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def after_dataset_search(self, search_results, search_params):
         return search.after_dataset_search(search_results, current_language())
+
+    # ISignal
+    def get_signal_subscriptions(self):
+        return subscriptions.get_subscriptions()

@@ -8,6 +8,8 @@ import ckan.plugins.toolkit as tk
 
 # Set by the Celery task `datasud.heartbeat` (run by beat) in CKAN's Redis.
 HEARTBEAT_KEY = "datasud:celery:heartbeat"
+# Downloads of files hosted on DataSud: a total and a hash per resource, in CKAN's Redis.
+DOWNLOADS_KEY = "datasud:downloads"
 
 
 FIX = "start it with `bin/datasud up` (or check its address in the CKAN configuration)"
@@ -75,3 +77,16 @@ def check_all() -> Iterator[tuple[str, bool, str]]:
     yield ("Solr", *check_solr())
     yield ("Redis", *check_redis())
     yield ("Celery", *check_celery())
+
+
+def count_download(resource_id: str) -> None:
+    from ckan.lib.redis import connect_to_redis
+    pipe = connect_to_redis().pipeline()
+    pipe.hincrby(DOWNLOADS_KEY, "total", 1)
+    pipe.hincrby(DOWNLOADS_KEY, resource_id, 1)
+    pipe.execute()
+
+
+def downloads_total() -> int:
+    from ckan.lib.redis import connect_to_redis
+    return int(connect_to_redis().hget(DOWNLOADS_KEY, "total") or 0)

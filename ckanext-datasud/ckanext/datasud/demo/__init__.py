@@ -44,12 +44,22 @@ def load(sysadmin: str) -> dict[str, int]:
     """Create the demo organisations and datasets that do not exist yet."""
     content = demo_content()
     context = lambda: {"user": sysadmin, "ignore_auth": False}  # noqa: E731
-    counts = {"organizations": 0, "datasets": 0, "resources": 0}
+    counts = {"organizations": 0, "conventions": 0, "datasets": 0, "resources": 0}
 
     for org in content["organizations"]:
         if model.Group.get(org["name"]) is None:
             tk.get_action("organization_create")(context(), dict(org))
             counts["organizations"] += 1
+
+    from ckanext.datasud.model import Convention, PublicationOverride
+    for convention in content.get("conventions", []):
+        if model.Session.query(Convention).filter_by(reference=convention["reference"]).count() == 0:
+            tk.get_action("datasud_convention_create")(context(), dict(convention))
+            counts["conventions"] += 1
+    for override in content.get("overrides", []):
+        org = model.Group.get(override["organization_id"])
+        if model.Session.get(PublicationOverride, org.id) is None:
+            tk.get_action("datasud_publication_override_set")(context(), dict(override))
 
     for dataset in content["datasets"]:
         if model.Package.get(dataset["name"]) is not None:

@@ -1,0 +1,317 @@
+"""Actions of DataSud (registered by ``tk.blanket.actions``).
+
+Partner conventions (``datasud_convention_*``), the public list of partners, the key
+figures of the home page, publication overrides, and the rule that only a partner with
+a convention in force publishes, enforced on every action that can make a dataset
+public or run a harvest source.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.lib.navl.dictization_functions import validate
+
+from ckanext.datasud import conventions
+from ckanext.datasud.logic import schema as datasud_schema
+from ckanext.datasud.model import Convention, PublicationOverride
+
+__all__ = [
+    "datasud_convention_create", "datasud_convention_update", "datasud_convention_show",
+    "datasud_convention_list", "datasud_convention_delete", "datasud_partner_list",
+    "datasud_publication_override_set", "datasud_publication_override_delete", "datasud_key_figures",
+    "package_create", "package_update", "bulk_update_public", "harvest_job_create",
+]
+
+_ = tk._
+
+# What only the programme team (and the organisation's admins) may read.
+INTERNAL_FIELDS = ("scope_notes", "signatories", "document_url", "created_by", "modified_by")
+
+
+def convention_dictize(convention: Convention, internal: bool = True) -> dict[str, Any]:
+    org = model.Group.get(convention.organization_id)
+    data = {
+        "id": convention.id,
+        "organization_id": convention.organization_id,
+        "organization_name": org.name if org else None,
+        "organization_title": org.title if org else None,
+        "reference": convention.reference,
+        "kind": convention.kind,
+        "status": convention.status,
+        "signed_on": convention.signed_on.isoformat() if convention.signed_on else None,
+        "starts_on": convention.starts_on.isoformat(),
+        "ends_on": convention.ends_on.isoformat() if convention.ends_on else None,
+        "in_force": convention.in_force_on(conventions.today()),
+        "signatories": convention.signatories or "",
+        "document_url": convention.document_url or "",
+        "scope_notes": convention.scope_notes or "",
+        "created": convention.created.isoformat(),
+        "created_by": convention.created_by,
+        "modified": convention.modified.isoformat(),
+        "modified_by": convention.modified_by,
+    }
+    if not internal:
+        for key in INTERNAL_FIELDS:
+            data.pop(key, None)
+    return data
+
+
+def _validate(data_dict: dict, schema: dict, context) -> dict:
+    data, errors = validate(data_dict, schema, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _check_overlap(data: dict, exclude_id: str | None = None) -> None:
+    """Two live conventions of the same kind for the same partner must not overlap."""
+    if data["status"] in ("expired", "terminated"):
+        return
+    start, end = data["starts_on"], data.get("ends_on")
+    query = model.Session.query(Convention).filter(
+        Convention.organization_id == data["organization_id"], Convention.kind == data["kind"],
+        Convention.status.notin_(("expired", "terminated")))
+    if exclude_id:
+        query = query.filter(Convention.id != exclude_id)
+    for other in query:
+        if (other.ends_on is None or start <= other.ends_on) and (end is None or other.starts_on <= end):
+            raise tk.ValidationError({"starts_on": [_(
+                "This convention overlaps convention {reference} of the same kind ({start} – {end}).").format(
+                reference=other.reference, start=other.starts_on.isoformat(),
+                end=other.ends_on.isoformat() if other.ends_on else "…")]})
+
+
+def _check_reference(data: dict, exclude_id: str | None = None) -> None:
+    query = model.Session.query(Convention).filter(Convention.reference == data["reference"])
+    if exclude_id:
+        query = query.filter(Convention.id != exclude_id)
+    if query.count():
+        raise tk.ValidationError({"reference": [_('A convention with reference "{reference}" already exists.')
+                                                .format(reference=data["reference"])]})
+
+
+def _store_document(data_dict: dict, data: dict) -> None:
+    """A scanned convention: an uploaded file (stored by CKAN's uploader) or a URL."""
+    from ckan.lib.uploader import get_uploader
+
+    if not data_dict.get("document_upload") and not data_dict.get("clear_upload"):
+        return
+    holder = {"document_url": data.get("document_url", ""),
+              "document_upload": data_dict.get("document_upload"),
+              "clear_upload": data_dict.get("clear_upload")}
+    upload = get_uploader("conventions", holder.get("document_url"))
+    upload.update_data_dict(holder, "document_url", "document_upload", "clear_upload")
+    upload.upload(tk.config.get("ckan.max_resource_size"))
+    url = holder.get("document_url") or ""
+    if url and not url.startswith(("http://", "https://")):
+        url = tk.h.url_for_static("uploads/conventions/" + url, qualified=True)
+    data["document_url"] = url
+
+
+def datasud_convention_create(context, data_dict):
+    """Record a convention signed by a partner.
+
+    :param organization_id: the partner (id or name)
+    :param reference: its reference number (unique)
+    :param kind: ``partnership``, ``data_opening_support`` or ``harvesting``
+    :param status: ``draft`` (default), ``in_force``, ``suspended``, ``expired`` or ``terminated``
+    :param signed_on: date of signature (YYYY-MM-DD)
+    :param starts_on: start date; :param ends_on: end date (optional: open-ended)
+    :param signatories: who signed; :param scope_notes: internal notes
+    :param document_url: the scanned convention, or ``document_upload`` (a file)
+    """
+    tk.check_access("datasud_convention_create", context, data_dict)
+    data = _validate(data_dict, datasud_schema.convention_schema(), context)
+    _check_reference(data)
+    _check_overlap(data)
+    _store_document(data_dict, data)
+    user = context.get("user")
+    convention = Convention(created_by=user, modified_by=user, **{
+        k: data.get(k) for k in ("organization_id", "reference", "kind", "status", "signed_on", "starts_on",
+                                 "ends_on", "signatories", "document_url", "scope_notes")})
+    model.Session.add(convention)
+    model.Session.commit()
+    return convention_dictize(convention)
+
+
+def _get(data_dict) -> Convention:
+    convention = model.Session.get(Convention, tk.get_or_bust(data_dict, "id"))
+    if convention is None:
+        raise tk.ObjectNotFound(_("Convention not found"))
+    return convention
+
+
+def datasud_convention_update(context, data_dict):
+    """Change a convention (all its fields, as for create, plus ``id``)."""
+    convention = _get(data_dict)
+    current = convention_dictize(convention)
+    merged = {**{k: v for k, v in current.items() if v is not None}, **data_dict}
+    tk.check_access("datasud_convention_update", context, merged)
+    data = _validate(merged, datasud_schema.convention_update_schema(), context)
+    _check_reference(data, exclude_id=convention.id)
+    _check_overlap(data, exclude_id=convention.id)
+    _store_document(data_dict, data)
+    for key in ("organization_id", "reference", "kind", "status", "signed_on", "starts_on", "ends_on",
+                "signatories", "document_url", "scope_notes"):
+        setattr(convention, key, data.get(key))
+    convention.modified = dt.datetime.utcnow()
+    convention.modified_by = context.get("user")
+    model.Session.commit()
+    return convention_dictize(convention)
+
+
+@tk.side_effect_free
+def datasud_convention_show(context, data_dict):
+    convention = _get(data_dict)
+    tk.check_access("datasud_convention_show", context, {"organization_id": convention.organization_id})
+    return convention_dictize(convention)
+
+
+@tk.side_effect_free
+def datasud_convention_list(context, data_dict):
+    """Conventions, newest first; of one partner with ``organization_id``; by ``status``."""
+    tk.check_access("datasud_convention_list", context, data_dict)
+    query = model.Session.query(Convention)
+    if data_dict.get("organization_id"):
+        org = conventions.organization_of(data_dict["organization_id"])
+        if org is None:
+            raise tk.ObjectNotFound(_("Organisation not found"))
+        query = query.filter(Convention.organization_id == org.id)
+    if data_dict.get("status"):
+        query = query.filter(Convention.status == data_dict["status"])
+    return [convention_dictize(c) for c in query.order_by(Convention.starts_on.desc(), Convention.reference)]
+
+
+def datasud_convention_delete(context, data_dict):
+    convention = _get(data_dict)
+    tk.check_access("datasud_convention_delete", context, {"organization_id": convention.organization_id})
+    model.Session.delete(convention)
+    model.Session.commit()
+
+
+@tk.side_effect_free
+def datasud_partner_list(context, data_dict):
+    """The partners with a convention in force: public, without internal notes."""
+    tk.check_access("datasud_partner_list", context, data_dict)
+    today = conventions.today()
+    counts = tk.get_action("package_search")(
+        {"ignore_auth": True}, {"rows": 0, "facet.field": ["organization"], "facet.limit": -1,
+                                "include_private": False})["facets"].get("organization", {})
+    partners = []
+    org_ids = {c.organization_id for c in Convention.in_force_query(today)}
+    for org_id in org_ids:
+        org = model.Group.get(org_id)
+        if org is None or org.state != "active":
+            continue
+        extras = org.extras or {}
+        partners.append({
+            "id": org.id, "name": org.name, "title": org.title,
+            "partner_type": extras.get("partner_type"),
+            "image_url": org.image_url,
+            "image_display_url": tk.h.url_for_static_or_external(org.image_url) if org.image_url else None,
+            "convention_since": conventions.partner_since(org.id, today).isoformat(),
+            "public_dataset_count": counts.get(org.name, 0),
+        })
+    return sorted(partners, key=lambda p: p["title"].lower())
+
+
+def datasud_publication_override_set(context, data_dict):
+    """Let an organisation publish without a convention in force (sysadmins; a reason is required)."""
+    tk.check_access("datasud_publication_override_set", context, data_dict)
+    data = _validate(data_dict, datasud_schema.override_schema(), context)
+    override = model.Session.get(PublicationOverride, data["organization_id"]) or PublicationOverride(
+        organization_id=data["organization_id"])
+    override.reason = data["reason"]
+    override.created = dt.datetime.utcnow()
+    override.created_by = context.get("user")
+    model.Session.add(override)
+    model.Session.commit()
+    return {"organization_id": override.organization_id, "reason": override.reason,
+            "created": override.created.isoformat(), "created_by": override.created_by}
+
+
+def datasud_publication_override_delete(context, data_dict):
+    tk.check_access("datasud_publication_override_delete", context, data_dict)
+    org = conventions.organization_of(tk.get_or_bust(data_dict, "organization_id"))
+    override = org and model.Session.get(PublicationOverride, org.id)
+    if override is None:
+        raise tk.ObjectNotFound(_("No override for this organisation"))
+    model.Session.delete(override)
+    model.Session.commit()
+
+
+@tk.side_effect_free
+def datasud_key_figures(context, data_dict):
+    """The key figures (« Chiffres clés ») of the home page."""
+    tk.check_access("datasud_key_figures", context, data_dict)
+    from ckanext.datasud.services import downloads_total
+    search = tk.get_action("package_search")(
+        {"ignore_auth": True}, {"rows": 0, "facet.field": ["organization"], "facet.limit": -1,
+                                "include_private": False})
+    return {
+        "partners_with_convention": Convention.in_force_query().with_entities(
+            Convention.organization_id).distinct().count(),
+        "producer_organisations": len([n for n, c in search["facets"].get("organization", {}).items() if c]),
+        "datasets": search["count"],
+        "reuses": tk.config.get("ckanext.datasud.key_figures.reuses"),
+        "downloads": downloads_total(),
+    }
+
+
+# --- Only a partner with a convention in force publishes ------------------------------
+
+def _refuse_if_cannot_publish(org_id: str | None) -> None:
+    org = conventions.organization_of(org_id) if org_id else None
+    if org is not None and not conventions.may_publish(org.id):
+        raise tk.ValidationError({"private": [conventions.refusal_message(org.title)]})
+
+
+def _becomes_public(data_dict: dict, current: model.Package | None) -> bool:
+    private = data_dict.get("private")
+    if private is None:
+        will_be_private = current.private if current is not None else False
+    else:
+        will_be_private = tk.asbool(private)
+    if will_be_private:
+        return False
+    if current is None or current.private:
+        return True
+    # a public dataset moving to another organisation becomes public there
+    new_org = data_dict.get("owner_org")
+    return bool(new_org) and conventions.organization_of(new_org) is not None and \
+        conventions.organization_of(new_org).id != current.owner_org
+
+
+@tk.chained_action
+def package_create(up_func, context, data_dict):
+    if _becomes_public(data_dict, None):
+        _refuse_if_cannot_publish(data_dict.get("owner_org"))
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def package_update(up_func, context, data_dict):
+    current = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+    if current is not None and _becomes_public(data_dict, current):
+        _refuse_if_cannot_publish(data_dict.get("owner_org") or current.owner_org)
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def bulk_update_public(up_func, context, data_dict):
+    _refuse_if_cannot_publish(data_dict.get("org_id"))
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def harvest_job_create(up_func, context, data_dict):
+    source = model.Package.get(data_dict.get("source_id") or "")
+    if source is not None and source.owner_org and not conventions.may_publish(source.owner_org):
+        org = model.Group.get(source.owner_org)
+        raise tk.ValidationError({"source_id": [_(
+            "{organization} has no convention in force with the Région: its harvest sources cannot run.")
+            .format(organization=org.title)]})
+    return up_func(context, data_dict)

@@ -1,0 +1,75 @@
+"""Authorisation of DataSud's actions (registered by ``tk.blanket.auth_functions``).
+
+Conventions are managed by the programme team (sysadmins, the users of
+``ckanext.datasud.programme_team``, the members of ``ckanext.datasud.programme_team_group``);
+an organisation's admins read their own; everyone sees the partners in force.
+"""
+from __future__ import annotations
+
+import ckan.authz as authz
+import ckan.plugins.toolkit as tk
+
+from ckanext.datasud import conventions
+
+__all__ = [
+    "datasud_convention_create", "datasud_convention_update", "datasud_convention_delete",
+    "datasud_convention_show", "datasud_convention_list", "datasud_partner_list", "datasud_key_figures",
+    "datasud_publication_override_set", "datasud_publication_override_delete",
+]
+
+_ = tk._
+
+
+def _programme_team(context) -> dict:
+    if conventions.programme_team(context.get("user")):
+        return {"success": True}
+    return {"success": False, "msg": _("Only the DataSud programme team manages partner conventions.")}
+
+
+def datasud_convention_create(context, data_dict):
+    return _programme_team(context)
+
+
+def datasud_convention_update(context, data_dict):
+    return _programme_team(context)
+
+
+def datasud_convention_delete(context, data_dict):
+    return _programme_team(context)
+
+
+def _team_or_org_admin(context, data_dict) -> dict:
+    if conventions.programme_team(context.get("user")):
+        return {"success": True}
+    org = conventions.organization_of((data_dict or {}).get("organization_id") or "")
+    if org is not None and authz.has_user_permission_for_group_or_org(org.id, context.get("user"), "admin"):
+        return {"success": True}
+    return {"success": False, "msg": _("Only the programme team and the organisation's admins see its conventions.")}
+
+
+@tk.auth_allow_anonymous_access
+def datasud_convention_show(context, data_dict):
+    return _team_or_org_admin(context, data_dict)
+
+
+@tk.auth_allow_anonymous_access
+def datasud_convention_list(context, data_dict):
+    return _team_or_org_admin(context, data_dict)
+
+
+@tk.auth_allow_anonymous_access
+def datasud_partner_list(context, data_dict):
+    return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def datasud_key_figures(context, data_dict):
+    return {"success": True}
+
+
+def datasud_publication_override_set(context, data_dict):
+    return {"success": False, "msg": _("Only sysadmins can let an organisation publish without a convention.")}
+
+
+def datasud_publication_override_delete(context, data_dict):
+    return {"success": False, "msg": _("Only sysadmins can let an organisation publish without a convention.")}

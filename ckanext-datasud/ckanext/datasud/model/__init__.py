@@ -1,0 +1,5 @@
+"""DataSud's tables (created by the migrations in migrations/)."""
+from ckanext.datasud.model.convention import (  # noqa: F401
+    Convention, ConventionNotice, PublicationOverride,
+    CONVENTION_KINDS, CONVENTION_STATUSES,
+)

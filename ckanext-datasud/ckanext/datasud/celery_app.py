@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from ckan.cli import CKANConfigLoader
 
 BROKER_OPTION = "ckanext.datasud.celery.broker_url"
@@ -65,6 +66,11 @@ def make_celery(config: dict[str, Any]) -> Celery:
             "heartbeat": {
                 "task": "datasud.heartbeat",
                 "schedule": timedelta(seconds=heartbeat),
+            },
+            # every day at 02:15, Paris time
+            "expire-conventions": {
+                "task": "datasud.expire_conventions",
+                "schedule": crontab(hour=2, minute=15),
             },
         },
     )

@@ -127,6 +127,14 @@ def expire_and_remind(day: Optional[dt.date] = None, send=None) -> dict[str, int
 
 
 def send_reminder(convention: Convention, days: int, recipients: list[str]) -> None:
+    """E-mail the programme team, in the portal's language (French)."""
+    from flask_babel import force_locale
+
+    with force_locale(tk.config.get("ckan.locale_default")):
+        _send_reminder(convention, days, recipients)
+
+
+def _send_reminder(convention: Convention, days: int, recipients: list[str]) -> None:
     from ckan.lib.mailer import mail_recipient
 
     org = model.Group.get(convention.organization_id)

@@ -10,6 +10,7 @@ from ckanext.datasud import vocabularies
 __all__ = [
     "datasud_region_name", "datasud_choices", "datasud_label", "datasud_theme",
     "datasud_data_resources", "datasud_document_resources", "datasud_facet_label",
+    "datasud_convention_lapsed",
 ]
 
 
@@ -57,3 +58,10 @@ def datasud_document_resources(pkg: dict) -> list[dict]:
 def datasud_facet_label(item: dict) -> str:
     """A facet item's label, whole (vocabulary labels are set by the search)."""
     return item.get("display_name") or item.get("name", "")
+
+
+def datasud_convention_lapsed(organization_id: str | None) -> bool:
+    """True when the producer may no longer publish: no convention in force, no override.
+    Its public datasets stay public, flagged on their page."""
+    from ckanext.datasud import conventions
+    return bool(organization_id) and not conventions.may_publish(organization_id)

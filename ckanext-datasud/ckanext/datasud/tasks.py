@@ -33,3 +33,12 @@ def index_dataset(self, dataset_id: str) -> str:
 
     rebuild(dataset_id)
     return dataset_id
+
+
+@app.task(name="datasud.expire_conventions", base=CKANTask, bind=True,
+          autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+def expire_conventions(self) -> dict:
+    """Daily (beat): conventions past their end become expired; reminders 60 and 30 days before."""
+    from ckanext.datasud.conventions import expire_and_remind
+
+    return expire_and_remind()

@@ -270,6 +270,9 @@ def _refuse_if_cannot_publish(org_id: str | None) -> None:
 
 
 def _becomes_public(data_dict: dict, current: model.Package | None) -> bool:
+    """Whether the call makes a dataset public (harvest sources are not datasets)."""
+    if (data_dict.get("type") or (current.type if current is not None else "dataset")) == "harvest":
+        return False
     private = data_dict.get("private")
     if private is None:
         will_be_private = current.private if current is not None else False

@@ -382,3 +382,23 @@ def test_downloads_are_counted(app, create_with_upload, sysadmin):
     assert figures["downloads"] == before + 2
     assert figures["datasets"] == 1 and figures["producer_organisations"] == 1
     assert figures["partners_with_convention"] >= 1
+
+
+@pytest.mark.usefixtures("with_request_context")
+def test_a_failing_smtp_server_loses_no_reminder(partner, ckan_config, monkeypatch):
+    from ckan.lib.mailer import MailerException
+    team = ckan_factories.User(name="equipe", email="equipe@example.org")
+    monkeypatch.setitem(ckan_config, "ckanext.datasud.programme_team", [team["name"]])
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{closed.getsockname()[1]}")
+    closed.close()  # nothing listens: the SMTP server is down
+    make_convention(partner["id"], "CONV-A", dt.date(2025, 3, 31))
+    with freeze_time("2025-03-02"):
+        with pytest.raises(MailerException):
+            conventions.expire_and_remind()
+        assert model.Session.query(ConventionNotice).count() == 0  # not marked as sent
+        sent = []
+        assert conventions.expire_and_remind(send=lambda c, d, r: sent.append((c.reference, d, r))) == \
+            {"expired": 0, "reminded": 1}
+    assert sent == [("CONV-A", 30, ["equipe@example.org"])]

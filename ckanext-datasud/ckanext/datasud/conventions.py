@@ -119,8 +119,13 @@ def expire_and_remind(day: Optional[dt.date] = None, send=None) -> dict[str, int
             notice = ConventionNotice(convention_id=convention.id, days_before=days, ends_on=convention.ends_on)
             model.Session.add(notice)
             model.Session.flush()
-            if recipients:
-                send(convention, days, recipients)
+            try:
+                if recipients:
+                    send(convention, days, recipients)
+            except Exception:
+                # not recorded as sent: the next run (or Celery's retry) sends it again
+                model.Session.rollback()
+                raise
             model.Session.commit()
             reminded += 1
     return {"expired": expired, "reminded": reminded}

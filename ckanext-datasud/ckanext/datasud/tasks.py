@@ -5,6 +5,7 @@ import socket
 import time
 
 import redis
+from ckan.lib.mailer import MailerException
 
 from ckanext.datasud.celery_app import CKANTask, app, read_ckan_config
 from ckanext.datasud.services import HEARTBEAT_KEY
@@ -36,7 +37,7 @@ def index_dataset(self, dataset_id: str) -> str:
 
 
 @app.task(name="datasud.expire_conventions", base=CKANTask, bind=True,
-          autoretry_for=(ConnectionError, OSError), retry_backoff=True, max_retries=5)
+          autoretry_for=(ConnectionError, OSError, MailerException), retry_backoff=60, max_retries=8)
 def expire_conventions(self) -> dict:
     """Daily (beat): conventions past their end become expired; reminders 60 and 30 days before."""
     from ckanext.datasud.conventions import expire_and_remind

@@ -401,4 +401,4 @@ def test_a_failing_smtp_server_loses_no_reminder(partner, ckan_config, monkeypat
         sent = []
         assert conventions.expire_and_remind(send=lambda c, d, r: sent.append((c.reference, d, r))) == \
             {"expired": 0, "reminded": 1}
-    assert sent == [("CONV-A", 30, ["equipe@example.org"])]
+    assert sent == [("CONV-A", 29, ["equipe@example.org"])]  # days left

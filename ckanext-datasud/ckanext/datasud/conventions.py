@@ -8,6 +8,7 @@ from typing import Optional
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.datasud import vocabularies
 from ckanext.datasud.model import Convention, ConventionNotice, PublicationOverride
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def expire_and_remind(day: Optional[dt.date] = None, send=None) -> dict[str, int
             model.Session.flush()
             try:
                 if recipients:
-                    send(convention, days, recipients)
+                    send(convention, (convention.ends_on - day).days, recipients)
             except Exception:
                 # not recorded as sent: the next run (or Celery's retry) sends it again
                 model.Session.rollback()
@@ -149,7 +150,8 @@ def _send_reminder(convention: Convention, days: int, recipients: list[str]) -> 
         "Hello,\n\nThe convention {reference} ({kind}) between the Région and {organization} ends on {date}, "
         "in {days} days. Without a new convention in force, {organization} will no longer be able to publish "
         "datasets or run its harvest sources.\n\n{url}\n\n-- DataSud").format(
-        reference=convention.reference, kind=convention.kind, organization=org.title,
+        reference=convention.reference, organization=org.title,
+        kind=vocabularies.label("convention_kinds", convention.kind, tk.config.get("ckan.locale_default")),
         date=convention.ends_on.strftime("%d/%m/%Y"), days=days,
         url=tk.url_for("datasud.conventions", id=org.name, _external=True))
     for address in recipients:

@@ -168,6 +168,21 @@ PARTNER_TYPES = [
 ]
 
 
+# Partner conventions (model/convention.py): what they are about, and their life cycle.
+CONVENTION_KINDS = [
+    Term("partnership", "Convention de partenariat", "Partnership agreement"),
+    Term("data_opening_support", "Accompagnement à l'ouverture des données", "Data-opening support"),
+    Term("harvesting", "Convention de moissonnage", "Harvesting agreement"),
+]
+CONVENTION_STATUSES = [
+    Term("draft", "Brouillon", "Draft"),
+    Term("in_force", "En vigueur", "In force"),
+    Term("suspended", "Suspendue", "Suspended"),
+    Term("expired", "Expirée", "Expired"),
+    Term("terminated", "Résiliée", "Terminated"),
+]
+
+
 def choices(terms) -> list[dict]:
     """ckanext-scheming choices (value + French/English label)."""
     return [{"value": t.value, "label": {"fr": t.fr, "en": t.en}} for t in terms]
@@ -188,6 +203,8 @@ VOCABULARIES = {
     "resource_types": lambda: choices(RESOURCE_TYPES),
     "document_kinds": lambda: choices(DOCUMENT_KINDS),
     "partner_types": lambda: choices(PARTNER_TYPES),
+    "convention_kinds": lambda: choices(CONVENTION_KINDS),
+    "convention_statuses": lambda: choices(CONVENTION_STATUSES),
 }
 
 

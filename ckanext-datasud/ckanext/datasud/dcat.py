@@ -12,21 +12,46 @@ profile adds what is DataSud's own:
 - publication mode: in ``reference`` mode distributions only give an access URL (the
   data stays on the producer's site, the landing page is the producer's page); in
   ``download`` mode files hosted here also get a download URL;
-- the INSEE / SIREN code of the geographic coverage, and French as the language.
+- the INSEE / SIREN code of the geographic coverage, and French as the language;
+- what the DCAT-AP 3 SHACL shapes (shared/dcat-ap-shacl) expect of the values ckanext-dcat
+  writes as plain literals: formats as EU file types, media types as IANA IRIs, themes
+  as SKOS concepts, the catalogue's publisher.
 """
 from __future__ import annotations
 
 import json
 
-from rdflib import Literal, URIRef
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import FOAF, RDFS, SKOS, XSD
 
-from ckanext.dcat.profiles import DCAT, DCT, RDF
+import ckan.plugins.toolkit as tk
+from ckanext.dcat.profiles import DCAT, DCT, RDF, VCARD
 from ckanext.dcat.profiles.base import RDFProfile
 from ckanext.dcat.utils import resource_uri
 
 from ckanext.datasud import licences, vocabularies
 
 LANGUAGE_FRA = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
+# skos:prefLabel of the concepts used as dcat:theme (EU Data Theme and INSPIRE theme tables)
+THEME_LABELS = {
+    vocabularies.EU_THEME + code: label for code, label in [
+        ("AGRI", "Agriculture, fisheries, forestry and food"), ("ECON", "Economy and finance"),
+        ("EDUC", "Education, culture and sport"), ("ENER", "Energy"), ("ENVI", "Environment"),
+        ("GOVE", "Government and public sector"), ("HEAL", "Health"), ("INTR", "International issues"),
+        ("JUST", "Justice, legal system and public safety"), ("REGI", "Regions and cities"),
+        ("SOCI", "Population and society"), ("TECH", "Science and technology"), ("TRAN", "Transport"),
+    ]
+}
+THEME_LABELS.update({term.value: term.en for term in vocabularies.INSPIRE_THEMES})
+FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+IANA_MEDIA_TYPE = "https://www.iana.org/assignments/media-types/"
+# CKAN format labels -> EU "file type" authority codes
+FILE_TYPES = {
+    "CSV": "CSV", "TSV": "TSV", "JSON": "JSON", "GEOJSON": "GEOJSON", "XML": "XML", "HTML": "HTML",
+    "PDF": "PDF", "XLS": "XLS", "XLSX": "XLSX", "ODS": "ODS", "ZIP": "ZIP", "SHP": "SHP", "KML": "KML",
+    "GPKG": "GPKG", "RDF": "RDF", "TTL": "RDF_TURTLE", "TXT": "TXT", "DOC": "DOC", "DOCX": "DOCX",
+    "ODT": "ODT", "PNG": "PNG", "JPEG": "JPEG", "GTFS": "GTFS", "WMS": "WMS_SRVC", "WFS": "WFS_SRVC",
+}
 
 
 def _themes(dataset_dict: dict) -> list[str]:
@@ -48,9 +73,18 @@ class DataSudDCATProfile(RDFProfile):
             g.add((dataset_ref, DCAT.theme, URIRef(vocabularies.THEMES_BY_SLUG[slug].eu_theme_uri)))
         if dataset_dict.get("inspire_theme"):
             g.add((dataset_ref, DCAT.theme, URIRef(dataset_dict["inspire_theme"])))
+        for theme in g.objects(dataset_ref, DCAT.theme):
+            g.add((theme, RDF.type, SKOS.Concept))
+            label = THEME_LABELS.get(str(theme))
+            if label and not list(g.objects(theme, SKOS.prefLabel)):
+                g.add((theme, SKOS.prefLabel, Literal(label, lang="en")))
 
         if not list(g.objects(dataset_ref, DCT.language)):
             g.add((dataset_ref, DCT.language, LANGUAGE_FRA))
+        for language in g.objects(dataset_ref, DCT.language):
+            g.add((language, RDF.type, DCT.LinguisticSystem))
+        for contact in g.objects(dataset_ref, DCAT.contactPoint):
+            g.add((contact, RDF.type, VCARD.Kind))
 
         code = dataset_dict.get("spatial_code")
         if code:
@@ -76,7 +110,47 @@ class DataSudDCATProfile(RDFProfile):
                     g.add((distribution, DCAT.accessURL, URIRef(url)))
             elif url and resource.get("url_type") == "upload" and not list(g.objects(distribution, DCAT.downloadURL)):
                 g.add((distribution, DCAT.downloadURL, URIRef(url)))
+        for distribution in list(g.objects(dataset_ref, DCAT.distribution)):
+            self._typed_distribution_values(distribution)
+
+    def _typed_distribution_values(self, distribution):
+        """Format, media type and size as DCAT-AP 3 types them."""
+        g = self.g
+        for value in list(g.objects(distribution, DCT["format"])):
+            if isinstance(value, Literal):
+                g.remove((distribution, DCT["format"], value))
+                code = FILE_TYPES.get(str(value).strip().upper().lstrip("."))
+                node = URIRef(FILE_TYPE + code) if code else BNode()
+                if not code:
+                    g.add((node, RDFS.label, Literal(str(value))))
+                g.add((distribution, DCT["format"], node))
+                g.add((node, RDF.type, DCT.MediaTypeOrExtent))
+        for value in list(g.objects(distribution, DCAT.mediaType)):
+            if isinstance(value, Literal):
+                g.remove((distribution, DCAT.mediaType, value))
+                node = URIRef(IANA_MEDIA_TYPE + str(value).strip().lower())
+                g.add((distribution, DCAT.mediaType, node))
+                g.add((node, RDF.type, DCT.MediaType))
+        # xsd:decimal, as SEMIC's DCAT-AP SHACL shapes (2.1.1 and 3.0.0) check it. ckanext-dcat's
+        # DCAT-AP 3 profile rewrites every byteSize of the graph as xsd:nonNegativeInteger each
+        # time it adds a dataset, so the whole graph is set back here, after it.
+        for subject, _, value in list(g.triples((None, DCAT.byteSize, None))):
+            if value.datatype != XSD.decimal:
+                g.remove((subject, DCAT.byteSize, value))
+                g.add((subject, DCAT.byteSize, Literal(str(value), datatype=XSD.decimal)))
 
     def graph_from_catalog(self, catalog_dict, catalog_ref):
-        if not list(self.g.objects(catalog_ref, DCT.language)):
-            self.g.add((catalog_ref, DCT.language, LANGUAGE_FRA))
+        g = self.g
+        for value in list(g.objects(catalog_ref, DCT.language)):
+            if isinstance(value, Literal):
+                g.remove((catalog_ref, DCT.language, value))
+        g.add((catalog_ref, DCT.language, LANGUAGE_FRA))
+        g.add((LANGUAGE_FRA, RDF.type, DCT.LinguisticSystem))
+        for homepage in g.objects(catalog_ref, FOAF.homepage):
+            g.add((homepage, RDF.type, FOAF.Document))
+        if not list(g.objects(catalog_ref, DCT.publisher)):
+            uri = tk.config.get("ckanext.datasud.catalog.publisher_uri")
+            publisher = URIRef(uri) if uri else BNode()
+            g.add((catalog_ref, DCT.publisher, publisher))
+            g.add((publisher, RDF.type, FOAF.Agent))
+            g.add((publisher, FOAF.name, Literal(tk.config.get("ckanext.datasud.catalog.publisher_name"))))

@@ -16,6 +16,8 @@ from ckan.lib.navl.dictization_functions import validate
 
 from ckanext.datasud import conventions
 from ckanext.datasud.logic import schema as datasud_schema
+from ckanext.datasud.logic import workflow_action
+from ckanext.datasud.logic.workflow_action import *  # noqa: F401,F403 - the workflow's actions
 from ckanext.datasud.model import Convention, PublicationOverride
 
 __all__ = [
@@ -23,7 +25,7 @@ __all__ = [
     "datasud_convention_list", "datasud_convention_delete", "datasud_partner_list",
     "datasud_publication_override_set", "datasud_publication_override_delete", "datasud_key_figures",
     "package_create", "package_update", "bulk_update_public", "harvest_job_create",
-]
+] + workflow_action.__all__
 
 _ = tk._
 
@@ -211,11 +213,21 @@ def datasud_partner_list(context, data_dict):
             "id": org.id, "name": org.name, "title": org.title,
             "partner_type": extras.get("partner_type"),
             "image_url": org.image_url,
-            "image_display_url": tk.h.url_for_static_or_external(org.image_url) if org.image_url else None,
+            "image_display_url": _image_display_url(org.image_url),
             "convention_since": conventions.partner_since(org.id, today).isoformat(),
             "public_dataset_count": counts.get(org.name, 0),
         })
     return sorted(partners, key=lambda p: p["title"].lower())
+
+
+def _image_display_url(image_url: str | None) -> str | None:
+    """As CKAN shows an organisation's logo: uploaded files live under uploads/group/."""
+    if not image_url:
+        return None
+    if image_url.startswith(("http://", "https://")):
+        return image_url
+    from ckan.lib.munge import munge_filename_legacy
+    return tk.h.url_for_static(f"uploads/group/{munge_filename_legacy(image_url)}", qualified=True)
 
 
 def datasud_publication_override_set(context, data_dict):

@@ -15,6 +15,7 @@ __all__ = [
     "datasud_convention_create", "datasud_convention_update", "datasud_convention_delete",
     "datasud_convention_show", "datasud_convention_list", "datasud_partner_list", "datasud_key_figures",
     "datasud_publication_override_set", "datasud_publication_override_delete",
+    "datasud_workflow_show", "datasud_workflow_queue",
 ]
 
 _ = tk._
@@ -73,3 +74,22 @@ def datasud_publication_override_set(context, data_dict):
 
 def datasud_publication_override_delete(context, data_dict):
     return {"success": False, "msg": _("Only sysadmins can let an organisation publish without a convention.")}
+
+
+@tk.auth_allow_anonymous_access
+def datasud_workflow_show(context, data_dict):
+    """A dataset's validation history: its organisation's members, the reviewers, sysadmins."""
+    from ckanext.datasud import workflow
+    import ckan.model as model
+    user = context.get("user")
+    package = model.Package.get((data_dict or {}).get("id") or "")
+    if workflow.is_reviewer(user):
+        return {"success": True}
+    if package is not None and package.owner_org and authz.has_user_permission_for_group_or_org(
+            package.owner_org, user, "read"):
+        return {"success": True}
+    return {"success": False, "msg": _("Only the organisation's members and the reviewers see this history.")}
+
+
+def datasud_workflow_queue(context, data_dict):
+    return {"success": bool(context.get("user"))}

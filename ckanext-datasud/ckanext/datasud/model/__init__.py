@@ -3,3 +3,4 @@ from ckanext.datasud.model.convention import (  # noqa: F401
     Convention, ConventionNotice, PublicationOverride,
     CONVENTION_KINDS, CONVENTION_STATUSES,
 )
+from ckanext.datasud.model.review import Review, WorkflowState, WORKFLOW_STATES  # noqa: F401,E402

@@ -1,0 +1,196 @@
+"""Actions of the validation workflow (exported through logic/action.py).
+
+Every transition locks the dataset's workflow row (``SELECT … FOR UPDATE``), checks the
+state it starts from, and records who did what, so that two reviewers deciding at the
+same moment leave one consistent history: the second is refused with a clear error.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.datasud import workflow
+from ckanext.datasud.model import Review, WorkflowState
+
+__all__ = [
+    "datasud_workflow_submit", "datasud_workflow_legal_opinion", "datasud_workflow_committee_decision",
+    "datasud_workflow_commission_vote", "datasud_workflow_withdraw", "datasud_workflow_show",
+    "datasud_workflow_queue",
+]
+
+_ = tk._
+
+STATE_LABELS = {
+    "draft": _("draft"), "submitted": _("awaiting the legal opinion"),
+    "committee": _("awaiting the steering committee"), "commission": _("awaiting the Commission permanente vote"),
+    "published": _("published"), "withdrawn": _("withdrawn"),
+}
+
+
+def state_of(package_id: str) -> str:
+    row = model.Session.get(WorkflowState, package_id)
+    return row.state if row else "draft"
+
+
+def _package(data_dict) -> model.Package:
+    package = model.Package.get(tk.get_or_bust(data_dict, "id"))
+    if package is None or package.state == "deleted" or package.type != "dataset":
+        raise tk.ObjectNotFound(_("Dataset not found"))
+    return package
+
+
+def _locked_state(package: model.Package) -> WorkflowState:
+    """The workflow row of the dataset, created if needed, locked until commit."""
+    model.Session.execute(insert(WorkflowState.__table__).values(
+        package_id=package.id, state="draft", version=0, modified=dt.datetime.utcnow(),
+    ).on_conflict_do_nothing(index_elements=["package_id"]))
+    return (model.Session.query(WorkflowState).filter_by(package_id=package.id)
+            .populate_existing().with_for_update().one())
+
+
+def _required(data_dict: dict, key: str, message: str) -> str:
+    value = (data_dict.get(key) or "").strip() if isinstance(data_dict.get(key), str) else data_dict.get(key)
+    if not value:
+        raise tk.ValidationError({key: [message]})
+    return value
+
+
+def _one_of(data_dict: dict, key: str, allowed: tuple[str, ...]) -> str:
+    value = data_dict.get(key)
+    if value not in allowed:
+        raise tk.ValidationError({key: [_('Unknown value: "{value}". Allowed values: {allowed}.').format(
+            value=value or "", allowed=", ".join(allowed))]})
+    return value
+
+
+def _apply(context, data_dict, name: str, decision: str | None = None, vote_required: bool = False,
+           details: dict | None = None) -> dict[str, Any]:
+    package = _package(data_dict)
+    transition = workflow.TRANSITIONS[name]
+    user = context.get("user")
+    if not workflow.can_act(user, transition, package):
+        raise tk.NotAuthorized(_("You cannot do this step of the validation of this dataset."))
+
+    row = _locked_state(package)
+    if row.state not in transition.sources:
+        model.Session.rollback()
+        raise tk.ValidationError({"state": [_(
+            'This step is not possible now: the dataset is "{state}".').format(state=STATE_LABELS[row.state])]})
+    to_state = workflow.target(name, decision, vote_required)
+    if to_state == "published" and not workflow.may_publish(package):
+        model.Session.rollback()
+        org = model.Group.get(package.owner_org)
+        raise tk.ValidationError({"state": [tk._(
+            "{organization} has no convention in force with the Région: its datasets cannot be made public. "
+            "The programme team can record its convention.").format(organization=org.title if org else "")]})
+
+    user_obj = model.User.get(user)
+    review = Review(package_id=package.id, transition=name, from_state=row.state, to_state=to_state,
+                    decision=decision, comment=(data_dict.get("comment") or "").strip(),
+                    document_url=(data_dict.get("document_url") or "").strip(), details=details or {},
+                    user_id=user_obj.id if user_obj else user)
+    model.Session.add(review)
+    if name == "committee_decision" and decision == "validated":
+        row.commission_vote_required = "yes" if vote_required else "no"
+    row.state = to_state
+    row.version += 1
+    row.modified = dt.datetime.utcnow()
+    # Published means public; any other state means private (organisation and reviewers only).
+    package.private = to_state != "published"
+    model.Session.commit()
+
+    from ckan.lib.search import rebuild
+    rebuild(package.id)
+    return _show(package)
+
+
+def _show(package: model.Package) -> dict[str, Any]:
+    row = model.Session.get(WorkflowState, package.id)
+    history = (model.Session.query(Review).filter_by(package_id=package.id)
+               .order_by(Review.created, Review.id).all())
+    users = {u.id: u for u in model.Session.query(model.User).filter(
+        model.User.id.in_({r.user_id for r in history}))} if history else {}
+    return {
+        "id": package.id, "name": package.name,
+        "state": row.state if row else "draft",
+        "commission_vote_required": (row.commission_vote_required == "yes") if row and row.commission_vote_required
+        else None,
+        "history": [{
+            "transition": r.transition, "from_state": r.from_state, "to_state": r.to_state,
+            "decision": r.decision, "comment": r.comment, "document_url": r.document_url,
+            "details": r.details or {}, "user": users[r.user_id].name if r.user_id in users else r.user_id,
+            "created": r.created.isoformat(),
+        } for r in history],
+    }
+
+
+def datasud_workflow_submit(context, data_dict):
+    """A partner submits its dataset for validation (from draft, or after a withdrawal)."""
+    return _apply(context, data_dict, "submit")
+
+
+def datasud_workflow_legal_opinion(context, data_dict):
+    """The legal service's opinion: ``favourable``, ``favourable_with_reservations`` or
+    ``unfavourable`` (the last two with a ``comment``)."""
+    opinion = _one_of(data_dict, "opinion", workflow.LEGAL_OPINIONS)
+    if opinion != "favourable":
+        _required(data_dict, "comment", _("Give the reasons of this opinion."))
+    return _apply(context, data_dict, "legal_opinion", decision=opinion)
+
+
+def datasud_workflow_committee_decision(context, data_dict):
+    """The steering committee: ``validated`` (with ``commission_vote_required``),
+    ``rejected`` or ``changes_requested`` (with a ``comment``)."""
+    decision = _one_of(data_dict, "decision", workflow.COMMITTEE_DECISIONS)
+    if decision != "validated":
+        _required(data_dict, "comment", _("Say what must change, or why the dataset is rejected."))
+    vote = tk.asbool(data_dict.get("commission_vote_required", False))
+    return _apply(context, data_dict, "committee_decision", decision=decision, vote_required=vote,
+                  details={"commission_vote_required": vote} if decision == "validated" else None)
+
+
+def datasud_workflow_commission_vote(context, data_dict):
+    """The Commission permanente's vote: ``adopted`` or ``rejected``, with the
+    ``deliberation_number`` and ``deliberation_date``."""
+    vote = _one_of(data_dict, "vote", workflow.COMMISSION_VOTES)
+    number = _required(data_dict, "deliberation_number", _("Give the number of the deliberation."))
+    date = _required(data_dict, "deliberation_date", _("Give the date of the deliberation."))
+    from ckanext.datasud.logic.validators import datasud_date
+    try:
+        date = datasud_date(date)
+    except tk.Invalid as e:
+        raise tk.ValidationError({"deliberation_date": [e.error]})
+    return _apply(context, data_dict, "commission_vote", decision=vote,
+                  details={"deliberation_number": number, "deliberation_date": date})
+
+
+def datasud_workflow_withdraw(context, data_dict):
+    """Unpublish a dataset, with a ``comment`` giving the reason."""
+    _required(data_dict, "comment", _("Give the reason of the withdrawal."))
+    return _apply(context, data_dict, "withdraw", decision="withdrawn")
+
+
+@tk.side_effect_free
+def datasud_workflow_show(context, data_dict):
+    """The state of a dataset and its full history (its organisation's members, reviewers)."""
+    package = _package(data_dict)
+    tk.check_access("datasud_workflow_show", context, {"id": package.id})
+    return _show(package)
+
+
+@tk.side_effect_free
+def datasud_workflow_queue(context, data_dict):
+    """The datasets waiting on the caller: by role, and the drafts of the caller's organisations."""
+    tk.check_access("datasud_workflow_queue", context, data_dict)
+    user = context.get("user")
+    waiting = {state for state, role in (("submitted", "legal"), ("committee", "committee"),
+                                         ("commission", "commission")) if workflow.has_role(user, role)}
+    query = model.Session.query(WorkflowState).filter(WorkflowState.state.in_(waiting or {""}))
+    return [{"id": row.package_id, "name": model.Package.get(row.package_id).name, "state": row.state,
+             "modified": row.modified.isoformat()}
+            for row in query.order_by(WorkflowState.modified)]

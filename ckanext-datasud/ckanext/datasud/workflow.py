@@ -1,0 +1,105 @@
+"""The validation workflow before publication (programme Open PACA, 2012):
+
+1. the dataset is submitted to the legal service for an opinion;
+2. the political steering committee validates it (and says whether a vote is needed);
+3. optionally, the Commission permanente votes it;
+
+and only then is it published. The state machine is declared here, once; actions
+(logic/action.py) apply it.
+
+    draft ──submit──▶ submitted ──legal_opinion──▶ committee ──committee_decision──▶ published
+      ▲                                                │  (validated, vote needed)        │
+      │                                                ▼                                  │
+      ├──────── rejected / changes requested ─── commission ──commission_vote──▶ published │
+      │                                                                                   │
+      └──────────── submit (again) ◀── withdrawn ◀──────────── withdraw ◀─────────────────┘
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.datasud import conventions
+
+# Roles: a CKAN group per role, managed in the UI by sysadmins (names configurable).
+ROLE_OPTIONS = {
+    "legal": "ckanext.datasud.workflow.legal_group",
+    "committee": "ckanext.datasud.workflow.committee_group",
+    "commission": "ckanext.datasud.workflow.commission_group",
+}
+
+LEGAL_OPINIONS = ("favourable", "favourable_with_reservations", "unfavourable")
+COMMITTEE_DECISIONS = ("validated", "rejected", "changes_requested")
+COMMISSION_VOTES = ("adopted", "rejected")
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: tuple[str, ...]
+    role: str  # who acts: "partner" (the organisation's editors), or a reviewer role
+
+
+TRANSITIONS = {
+    "submit": Transition("submit", ("draft", "withdrawn"), "partner"),
+    "legal_opinion": Transition("legal_opinion", ("submitted",), "legal"),
+    "committee_decision": Transition("committee_decision", ("committee",), "committee"),
+    "commission_vote": Transition("commission_vote", ("commission",), "commission"),
+    "withdraw": Transition("withdraw", ("published",), "partner_or_committee"),
+}
+
+
+def target(transition: str, decision: Optional[str] = None, vote_required: bool = False) -> str:
+    """The state a transition leads to, given its decision."""
+    if transition == "submit":
+        return "submitted"
+    if transition == "legal_opinion":
+        return "committee"  # the opinion informs the committee, whatever it is
+    if transition == "committee_decision":
+        if decision == "validated":
+            return "commission" if vote_required else "published"
+        return "draft"
+    if transition == "commission_vote":
+        return "published" if decision == "adopted" else "draft"
+    if transition == "withdraw":
+        return "withdrawn"
+    raise ValueError(transition)
+
+
+def has_role(user_name: Optional[str], role: str) -> bool:
+    """Sysadmins hold every role; reviewers are the members of the role's group."""
+    if not user_name:
+        return False
+    user = model.User.get(user_name)
+    if user is None or user.state != "active":
+        return False
+    if user.sysadmin:
+        return True
+    group = model.Group.get(tk.config.get(ROLE_OPTIONS[role]) or "")
+    if group is None or group.is_organization:
+        return False
+    return model.Session.query(model.Member).filter(
+        model.Member.group_id == group.id, model.Member.table_name == "user",
+        model.Member.table_id == user.id, model.Member.state == "active").count() > 0
+
+
+def is_reviewer(user_name: Optional[str]) -> bool:
+    return any(has_role(user_name, role) for role in ROLE_OPTIONS)
+
+
+def can_act(user_name: Optional[str], transition: Transition, package: model.Package) -> bool:
+    import ckan.authz as authz
+    is_editor = bool(package.owner_org) and authz.has_user_permission_for_group_or_org(
+        package.owner_org, user_name, "create_dataset")
+    if transition.role == "partner":
+        return is_editor or has_role(user_name, "committee")
+    if transition.role == "partner_or_committee":
+        return is_editor or has_role(user_name, "committee")
+    return has_role(user_name, transition.role)
+
+
+def may_publish(package: model.Package) -> bool:
+    return conventions.may_publish(package.owner_org)

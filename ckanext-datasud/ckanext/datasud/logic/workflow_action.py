@@ -25,10 +25,15 @@ __all__ = [
 
 _ = tk._
 
+def N_(message: str) -> str:
+    """Marks a message for extraction; translated where it is shown."""
+    return message
+
+
 STATE_LABELS = {
-    "draft": _("draft"), "submitted": _("awaiting the legal opinion"),
-    "committee": _("awaiting the steering committee"), "commission": _("awaiting the Commission permanente vote"),
-    "published": _("published"), "withdrawn": _("withdrawn"),
+    "draft": N_("draft"), "submitted": N_("awaiting the legal opinion"),
+    "committee": N_("awaiting the steering committee"), "commission": N_("awaiting the Commission permanente vote"),
+    "published": N_("published"), "withdrawn": N_("withdrawn"),
 }
 
 
@@ -78,9 +83,10 @@ def _apply(context, data_dict, name: str, decision: str | None = None, vote_requ
 
     row = _locked_state(package)
     if row.state not in transition.sources:
+        current = row.state
         model.Session.rollback()
         raise tk.ValidationError({"state": [_(
-            'This step is not possible now: the dataset is "{state}".').format(state=STATE_LABELS[row.state])]})
+            'This step is not possible now: the dataset is "{state}".').format(state=_(STATE_LABELS[current]))]})
     to_state = workflow.target(name, decision, vote_required)
     if to_state == "published" and not workflow.may_publish(package):
         model.Session.rollback()

@@ -26,7 +26,21 @@ class Organization(ckan_factories.Organization):
 
 
 class Dataset(ckan_factories.Dataset):
-    """A valid DataSud dataset: a description and at least one theme."""
+    """A valid DataSud dataset: a description and at least one theme; published through
+    the validation workflow (by the site user, a sysadmin) unless ``private=True``."""
+
+    @classmethod
+    def _create(cls, target_class, *args, **kwargs):
+        wants_private = kwargs.get("private", False)
+        kwargs["private"] = True
+        dataset = super()._create(target_class, *args, **kwargs)
+        if not wants_private:
+            from ckan.tests import helpers
+            from ckanext.datasud.logic.workflow_action import publish_through_the_workflow
+            site_user = helpers.call_action("get_site_user")["name"]
+            publish_through_the_workflow(site_user, dataset["id"])
+            dataset = helpers.call_action("package_show", id=dataset["id"])
+        return dataset
 
     notes = factory.Faker("paragraph", locale="fr_FR")
     themes = factory.LazyFunction(lambda: ["culture-tourisme"])

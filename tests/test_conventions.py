@@ -186,6 +186,7 @@ def test_public_partner_list_has_no_internal_notes(app, sysadmin, partner):
 
 REFUSAL = ("Métropole de test n'a pas de convention en vigueur avec la Région : ses jeux de données "
            "ne peuvent pas être rendus publics.")
+UNVALIDATED = "Un jeu de données est publié par le circuit de validation"
 
 
 def dataset_data(partner, **extra):
@@ -193,29 +194,43 @@ def dataset_data(partner, **extra):
             "owner_org": partner["id"], "themes": ["mobilite-transports"], **extra}
 
 
-def test_no_convention_no_public_dataset_through_the_api(app, sysadmin, partner):
-    response = api(app, "package_create", sysadmin["headers"], **dataset_data(partner))
-    assert response.status_code == 409
-    assert response.json["error"]["private"][0].startswith(REFUSAL)
-    assert model.Package.get("jeu-metropole") is None
+def run_workflow(app, sysadmin, name="jeu-metropole"):
+    """Submit, legal opinion, committee validation: the last answer (the committee's)."""
+    for action, data in (("submit", {}), ("legal_opinion", {"opinion": "favourable"}),
+                         ("committee_decision", {"decision": "validated"})):
+        response = api(app, f"datasud_workflow_{action}", sysadmin["headers"], id=name, **data)
+    return response
 
 
-def test_no_convention_private_dataset_is_fine_but_cannot_be_made_public(app, sysadmin, partner):
+def test_no_convention_no_publication(app, sysadmin, partner):
+    created = api(app, "package_create", sysadmin["headers"], **dataset_data(partner))
+    assert created.status_code == 200 and created.json["result"]["private"] is True  # a draft
+    decision = run_workflow(app, sysadmin)
+    assert decision.status_code == 409
+    assert decision.json["error"]["state"][0].startswith(REFUSAL)
+    assert model.Package.get("jeu-metropole").private is True
+
+
+def test_no_door_publishes_without_validation(app, sysadmin, partner):
+    api(app, "datasud_convention_create", sysadmin["headers"], organization_id=partner["id"], **CONVENTION)
+    refused = api(app, "package_create", sysadmin["headers"], **dataset_data(partner, private=False))
+    assert refused.status_code == 409 and refused.json["error"]["private"][0].startswith(UNVALIDATED)
     created = api(app, "package_create", sysadmin["headers"], **dataset_data(partner, private=True))
-    assert created.status_code == 200
     for action, data in (("package_patch", {"id": "jeu-metropole", "private": False}),
                          ("package_update", dataset_data(partner, private=False)),
                          ("bulk_update_public", {"datasets": [created.json["result"]["id"]], "org_id": partner["id"]})):
         response = api(app, action, sysadmin["headers"], **data)
         assert response.status_code == 409, action
-        assert response.json["error"]["private"][0].startswith(REFUSAL)
+        assert response.json["error"]["private"][0].startswith(UNVALIDATED)
         assert model.Package.get("jeu-metropole").private is True
 
 
 def test_convention_in_force_allows_publishing(app, sysadmin, partner):
     api(app, "datasud_convention_create", sysadmin["headers"], organization_id=partner["id"], **CONVENTION)
-    response = api(app, "package_create", sysadmin["headers"], **dataset_data(partner))
-    assert response.status_code == 200 and response.json["result"]["private"] is False
+    api(app, "package_create", sysadmin["headers"], **dataset_data(partner))
+    decision = run_workflow(app, sysadmin)
+    assert decision.status_code == 200 and decision.json["result"]["state"] == "published"
+    assert model.Package.get("jeu-metropole").private is False
 
 
 @pytest.mark.parametrize("status,starts,ends", [
@@ -225,13 +240,15 @@ def test_convention_in_force_allows_publishing(app, sysadmin, partner):
 def test_conventions_not_in_force_do_not_allow_publishing(app, sysadmin, partner, status, starts, ends):
     api(app, "datasud_convention_create", sysadmin["headers"], organization_id=partner["id"],
         **{**CONVENTION, "status": status, "starts_on": starts, "ends_on": ends})
-    assert api(app, "package_create", sysadmin["headers"], **dataset_data(partner)).status_code == 409
+    api(app, "package_create", sysadmin["headers"], **dataset_data(partner))
+    assert run_workflow(app, sysadmin).status_code == 409
 
 
 def test_public_datasets_stay_public_when_the_convention_expires(app, sysadmin, partner):
     created = api(app, "datasud_convention_create", sysadmin["headers"], organization_id=partner["id"],
                   **CONVENTION).json["result"]
     api(app, "package_create", sysadmin["headers"], **dataset_data(partner))
+    run_workflow(app, sysadmin)
     api(app, "datasud_convention_update", sysadmin["headers"], id=created["id"], status="expired")
     # still public, still editable
     response = api(app, "package_patch", sysadmin["headers"], id="jeu-metropole", title="Nouveau titre")
@@ -247,7 +264,8 @@ def test_sysadmin_override_with_a_reason(app, sysadmin, partner):
     override = api(app, "datasud_publication_override_set", sysadmin["headers"], organization_id=partner["id"],
                    reason="Convention en cours de signature, accord du comité du 12/03.").json["result"]
     assert override["created_by"] == sysadmin["name"]
-    assert api(app, "package_create", sysadmin["headers"], **dataset_data(partner)).status_code == 200
+    api(app, "package_create", sysadmin["headers"], **dataset_data(partner))
+    assert run_workflow(app, sysadmin).json["result"]["state"] == "published"
     # only sysadmins
     admin = ckan_factories.User()
     helpers.call_action("organization_member_create", id=partner["id"], username=admin["name"], role="admin")
@@ -258,12 +276,12 @@ def test_sysadmin_override_with_a_reason(app, sysadmin, partner):
     assert not conventions.may_publish(partner["id"])
 
 
-def test_no_convention_no_public_dataset_through_the_web_form(app, sysadmin, partner):
+def test_the_web_form_cannot_publish_directly(app, sysadmin, partner):
     response = app.post("/dataset/new", headers=sysadmin["headers"], data={
         **dataset_data(partner), "license_id": "etalab-2.0", "publication_mode": "download",
         "private": "False", "save": "continue"})
     assert response.status_code == 200
-    assert "Métropole de test n&#39;a pas de convention en vigueur avec la Région" in response.body
+    assert UNVALIDATED in response.body.replace("&#39;", "'")
     assert model.Package.get("jeu-metropole") is None
 
 

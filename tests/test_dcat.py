@@ -32,7 +32,10 @@ def make(**fields):
             "contact_name": "Direction des sports", "contact_email": "sports@marseille.fr",
             "inspire_theme": "http://inspire.ec.europa.eu/theme/us"}
     data.update(fields)
-    return helpers.call_action("package_create", {"user": sysadmin["name"]}, **data)
+    created = helpers.call_action("package_create", {"user": sysadmin["name"]}, **data)
+    from ckanext.datasud.logic.workflow_action import publish_through_the_workflow
+    publish_through_the_workflow(sysadmin["name"], created["id"])
+    return helpers.call_action("package_show", id=created["id"])
 
 
 def turtle(app, dataset) -> tuple[Graph, URIRef]:

@@ -103,6 +103,9 @@ def test_dataset_created_through_the_api_is_found_by_search():
         name="cales-test", title="Cales de mise à l'eau du Var", owner_org=org["id"],
         notes="Cales publiques", tags=[{"name": "littoral"}], themes=["mer-littoral-montagne"],
     )
+    assert created["private"] is True  # a draft until validated
+    from ckanext.datasud.logic.workflow_action import publish_through_the_workflow
+    publish_through_the_workflow(sysadmin["name"], created["id"])
     result = helpers.call_action("package_search", q="cales Var", fq="tags:littoral")
     assert result["count"] == 1
     assert result["results"][0]["id"] == created["id"]

@@ -222,7 +222,7 @@ def test_documents_are_listed_apart_from_data_on_the_page(app, sysadmin_headers,
                   "resource_type": "document", "document_kind": "deliberation", "document_date": "2011-12-16"}]
     create(app, sysadmin_headers, **base(org, resources=resources))
     from bs4 import BeautifulSoup
-    page = BeautifulSoup(app.get("/dataset/jeu-test").body, "html.parser")
+    page = BeautifulSoup(app.get("/dataset/jeu-test", headers=sysadmin_headers).body, "html.parser")
     data_list = page.find(id="dataset-resources")
     documents = page.find(id="dataset-documents")
     assert "Fichier des cinémas" in data_list.text and "Délibération du conseil" not in data_list.text
@@ -232,7 +232,7 @@ def test_documents_are_listed_apart_from_data_on_the_page(app, sysadmin_headers,
 
 def test_reference_mode_is_shown_on_the_page(app, sysadmin_headers, org):
     create(app, sysadmin_headers, **base(org, publication_mode="reference", url="https://www.atmosud.org/donnees"))
-    page = app.get("/dataset/jeu-test").body
+    page = app.get("/dataset/jeu-test", headers=sysadmin_headers).body
     assert "Référencé" in page
     assert "Cette fiche décrit des données conservées sur le site du producteur" in page
     assert 'href="https://www.atmosud.org/donnees"' in page

@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.datasud import search, subscriptions
+from ckanext.datasud import permissions, search, subscriptions
 from ckanext.datasud.helpers import current_language
 
 
@@ -27,6 +27,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.ISignal)
+    p.implements(p.IPermissionLabels)
 
     # IConfigurer
     def update_config(self, config):
@@ -50,3 +51,12 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     # ISignal
     def get_signal_subscriptions(self):
         return subscriptions.get_subscriptions()
+
+    # IPermissionLabels: reviewers see the datasets waiting for their decision
+    _labels = permissions.ReviewPermissionLabels()
+
+    def get_dataset_labels(self, dataset_obj):
+        return self._labels.get_dataset_labels(dataset_obj)
+
+    def get_user_dataset_labels(self, user_obj):
+        return self._labels.get_user_dataset_labels(user_obj)

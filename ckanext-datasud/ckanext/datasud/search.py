@@ -41,6 +41,9 @@ def before_dataset_index(pkg_dict: dict) -> dict:
         pkg_dict[THEMES_FIELD] = list(themes)
     # The JSON text is not a valid single value for the catch-all string field.
     pkg_dict.pop("themes", None)
+    if pkg_dict.get("type") == "dataset":
+        from ckanext.datasud.logic.workflow_action import state_of
+        pkg_dict["workflow_state"] = state_of(pkg_dict["id"])
     return pkg_dict
 
 

@@ -67,6 +67,7 @@ def load(sysadmin: str) -> dict[str, int]:
         data = {k: v for k, v in dataset.items() if k not in ("resources", "tags")}
         data["tags"] = [{"name": t} for t in dataset.get("tags", [])]
         data.setdefault("license_id", "etalab-2.0")
+        data["private"] = True  # published below, through the validation workflow
         created = tk.get_action("package_create")(context(), data)
         counts["datasets"] += 1
         for resource in dataset.get("resources", []):
@@ -82,6 +83,8 @@ def load(sysadmin: str) -> dict[str, int]:
             else:
                 tk.get_action("resource_create")(context(), res)
             counts["resources"] += 1
+        from ckanext.datasud.logic.workflow_action import publish_through_the_workflow
+        publish_through_the_workflow(sysadmin, created["id"], "Données de démonstration.")
     return counts
 
 

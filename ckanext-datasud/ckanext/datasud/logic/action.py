@@ -300,23 +300,68 @@ def _becomes_public(data_dict: dict, current: model.Package | None) -> bool:
         conventions.organization_of(new_org).id != current.owner_org
 
 
+def _refuse_unvalidated() -> None:
+    raise tk.ValidationError({"private": [_(
+        "A dataset is published by the validation workflow (legal opinion, steering committee, "
+        "Commission permanente if needed): keep it private and submit it for validation.")]})
+
+
+# Edits of a published dataset that need a new validation: the dataset goes back to the
+# legal service (submitted) and is unpublished until validated again.
+REVALIDATED_FIELDS = ("license_id", "publication_mode", "owner_org")
+
+
 @tk.chained_action
 def package_create(up_func, context, data_dict):
-    if _becomes_public(data_dict, None):
+    if data_dict.get("type", "dataset") == "dataset" and not context.get("datasud_workflow"):
+        if "private" in data_dict and not tk.asbool(data_dict["private"]):
+            _refuse_unvalidated()
+        data_dict["private"] = True  # a draft, until the workflow publishes it
+    elif _becomes_public(data_dict, None):
         _refuse_if_cannot_publish(data_dict.get("owner_org"))
     return up_func(context, data_dict)
 
 
 @tk.chained_action
 def package_update(up_func, context, data_dict):
+    from ckanext.datasud.logic.workflow_action import revalidate, state_of
     current = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
-    if current is not None and _becomes_public(data_dict, current):
-        _refuse_if_cannot_publish(data_dict.get("owner_org") or current.owner_org)
-    return up_func(context, data_dict)
+    if current is None or current.type != "dataset" or context.get("datasud_workflow"):
+        if current is not None and _becomes_public(data_dict, current):
+            _refuse_if_cannot_publish(data_dict.get("owner_org") or current.owner_org)
+        return up_func(context, data_dict)
+    state = state_of(current.id)
+    if state != "published":
+        if "private" in data_dict and not tk.asbool(data_dict["private"]):
+            _refuse_unvalidated()
+        return up_func(context, data_dict)
+    # published: stays public unless made private; some edits need a new validation
+    changed = [key for key in REVALIDATED_FIELDS
+               if key in data_dict and data_dict[key] not in (None, "") and
+               str(data_dict[key]) not in (_current_value(current, key), _org_name(current))]
+    result = up_func(context, data_dict)
+    if changed:
+        revalidate(context, current, changed)
+        result = tk.get_action("package_show")({**context, "ignore_auth": True}, {"id": current.id})
+    return result
+
+
+def _current_value(package: model.Package, key: str) -> str:
+    value = getattr(package, key) if key in ("license_id", "owner_org") else package.extras.get(key)
+    return str(value or "")
+
+
+def _org_name(package: model.Package) -> str:
+    org = model.Group.get(package.owner_org) if package.owner_org else None
+    return org.name if org else ""
 
 
 @tk.chained_action
 def bulk_update_public(up_func, context, data_dict):
+    from ckanext.datasud.logic.workflow_action import state_of
+    if any(state_of(model.Package.get(d).id) != "published"
+           for d in data_dict.get("datasets", []) if model.Package.get(d) is not None):
+        _refuse_unvalidated()
     _refuse_if_cannot_publish(data_dict.get("org_id"))
     return up_func(context, data_dict)
 

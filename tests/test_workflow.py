@@ -218,3 +218,27 @@ def test_refusals_are_in_french_through_the_api(app, people, dataset):
     assert response.status_code == 409
     assert response.json["error"]["state"] == [
         "Cette étape n'est pas possible maintenant : le jeu de données est « brouillon »."]
+
+
+def test_changing_the_licence_of_a_published_dataset_needs_a_new_validation(people):
+    dataset = factories.Dataset(owner_org=people["org"]["id"])
+    assert model.Package.get(dataset["id"]).private is False
+    helpers.call_action("package_patch", {"user": people["editor"]["name"]}, id=dataset["id"], title="Titre revu")
+    assert act("show", people["editor"], id=dataset["id"])["state"] == "published"  # a small edit: still published
+    helpers.call_action("package_patch", {"user": people["editor"]["name"]}, id=dataset["id"], license_id="odc-odbl")
+    shown = act("show", people["editor"], id=dataset["id"])
+    assert shown["state"] == "submitted" and model.Package.get(dataset["id"]).private is True
+    assert shown["history"][-1]["transition"] == "revalidation"
+    assert shown["history"][-1]["details"] == {"changed": ["license_id"]}
+    assert [d["id"] for d in act("queue", people["legal"])] == [dataset["id"]]
+
+
+def test_datasets_public_before_the_workflow_are_published(people, migrate_db_for):
+    """Migration 0003 marks the datasets already public as published, the others stay drafts."""
+    public = factories.Dataset(owner_org=people["org"]["id"])
+    draft = factories.Dataset(owner_org=people["org"]["id"], private=True)
+    model.Session.remove()
+    migrate_db_for("datasud", version="0002_conventions", forward=False)
+    migrate_db_for("datasud")
+    assert act("show", people["sysadmin"], id=public["id"])["state"] == "published"
+    assert act("show", people["sysadmin"], id=draft["id"])["state"] == "draft"

@@ -41,6 +41,10 @@ def upgrade():
         sa.Column("created", sa.DateTime, nullable=False),
     )
     op.create_index("idx_datasud_review_package", "datasud_review", ["package_id", "created"])
+    # Datasets already public when the workflow arrives were published before it: keep them so.
+    op.execute("insert into datasud_workflow (package_id, state, version, modified) "
+               "select id, 'published', 0, now() at time zone 'utc' from package "
+               "where type = 'dataset' and state = 'active' and not private")
 
 
 def downgrade():

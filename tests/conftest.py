@@ -17,10 +17,40 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_INI = ROOT / "config" / "test.ini"
 
 
+class _Mailbox:
+    """Collects what a real SMTP server (aiosmtpd) on 127.0.0.1 receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
 @pytest.fixture(scope="session")
-def celery_worker():
-    """A real Celery worker process consuming the test broker (Redis, database 3)."""
-    env = dict(os.environ, CKAN_INI=str(TEST_INI))
+def worker_mailbox():
+    """The SMTP server the test Celery worker sends its e-mails to."""
+    import socket
+    from aiosmtpd.controller import Controller
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    mailbox = _Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    mailbox.port = port
+    yield mailbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(worker_mailbox):
+    """A real Celery worker process consuming the test broker (Redis, database 3); its
+    e-mails go to ``worker_mailbox``."""
+    env = dict(os.environ, CKAN_INI=str(TEST_INI), CKAN_SMTP_PORT=str(worker_mailbox.port))
     log = open(ROOT / "var" / "log" / "test-celery-worker.log", "w")
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "--app", "ckanext.datasud.celery_app", "worker",

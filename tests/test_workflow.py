@@ -242,3 +242,30 @@ def test_datasets_public_before_the_workflow_are_published(people, migrate_db_fo
     migrate_db_for("datasud")
     assert act("show", people["sysadmin"], id=public["id"])["state"] == "published"
     assert act("show", people["sysadmin"], id=draft["id"])["state"] == "draft"
+
+
+def test_notifications_are_sent_in_french_by_the_worker(people, celery_worker, worker_mailbox):
+    import email.header
+    import time as _time
+    dataset = factories.Dataset(owner_org=people["org"]["id"], private=True, title="Cinémas notifiés")
+    legal = model.User.get(people["legal"]["name"])
+    legal.email = "juridique@example.org"
+    editor = model.User.get(people["editor"]["name"])
+    editor.email = "editeur@example.org"
+    model.Session.commit()
+    before = len(worker_mailbox.messages)
+    act("submit", people["editor"], id=dataset["id"])
+    act("legal_opinion", people["legal"], id=dataset["id"], opinion="favourable_with_reservations",
+        comment="Anonymiser les noms.")
+    deadline = _time.time() + 60
+    while _time.time() < deadline and len(worker_mailbox.messages) < before + 2:
+        _time.sleep(0.2)
+    new = worker_mailbox.messages[before:]
+    by_subject: dict[str, list] = {}
+    for m in new:
+        by_subject.setdefault(str(email.header.make_header(email.header.decode_header(m["Subject"]))), []).append(m)
+    to_legal = by_subject["[DataSud] À valider : Cinémas notifiés"]
+    assert any("juridique@example.org" in m["To"] for m in to_legal)  # every member of the legal group
+    [to_editor] = by_subject["[DataSud] Cinémas notifiés : en attente du comité de pilotage"]
+    assert "editeur@example.org" in to_editor["To"]
+    assert "Anonymiser les noms." in to_editor.get_payload(decode=True).decode()

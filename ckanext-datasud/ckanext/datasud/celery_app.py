@@ -92,8 +92,13 @@ class CKANTask(Task):
         return CKANTask._flask_app
 
     def __call__(self, *args, **kwargs):
+        import ckan.model as model
         with self.flask_app().test_request_context():
-            return super().__call__(*args, **kwargs)
+            try:
+                return super().__call__(*args, **kwargs)
+            finally:
+                # each task sees the database as it is now, not a previous task's objects
+                model.Session.remove()
 
 
 app = make_celery(read_ckan_config())

@@ -43,3 +43,13 @@ def expire_conventions(self) -> dict:
     from ckanext.datasud.conventions import expire_and_remind
 
     return expire_and_remind()
+
+
+@app.task(name="datasud.notify_transition", base=CKANTask, bind=True,
+          autoretry_for=(OSError, MailerException), retry_backoff=30, max_retries=10)
+def notify_transition(self, review_id: str) -> int:
+    """E-mail the next reviewers and the submitter after a workflow transition; retried
+    while the SMTP server fails (the transition itself is already recorded)."""
+    from ckanext.datasud.workflow import notify
+
+    return notify(review_id)

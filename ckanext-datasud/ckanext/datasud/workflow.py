@@ -103,3 +103,55 @@ def can_act(user_name: Optional[str], transition: Transition, package: model.Pac
 
 def may_publish(package: model.Package) -> bool:
     return conventions.may_publish(package.owner_org)
+
+
+# --- Notifications (sent by the Celery task datasud.notify_transition) -----------------
+
+NEXT_ROLE = {"submitted": "legal", "committee": "committee", "commission": "commission"}
+
+
+def role_members_emails(role: str) -> list[str]:
+    group = model.Group.get(tk.config.get(ROLE_OPTIONS[role]) or "")
+    if group is None:
+        return []
+    users = [model.User.get(m.table_id) for m in model.Session.query(model.Member).filter(
+        model.Member.group_id == group.id, model.Member.table_name == "user", model.Member.state == "active")]
+    return sorted({u.email for u in users if u is not None and u.state == "active" and u.email})
+
+
+def notify(review_id: str) -> int:
+    """E-mail, in French, the reviewers of the next step and the submitter of the dataset.
+    Returns how many messages were sent."""
+    from flask_babel import force_locale
+    from ckan.lib.mailer import mail_recipient
+    from ckanext.datasud.model import Review
+
+    review = model.Session.get(Review, review_id)
+    if review is None:
+        return 0
+    package = model.Package.get(review.package_id)
+    url = tk.url_for("dataset.read", id=package.name, _external=True)
+    sent = 0
+    with force_locale(tk.config.get("ckan.locale_default")):
+        from ckanext.datasud.logic.workflow_action import STATE_LABELS
+        state = tk._(STATE_LABELS[review.to_state])
+        role = NEXT_ROLE.get(review.to_state)
+        if role:
+            subject = tk._("[DataSud] To validate: {title}").format(title=package.title)
+            body = tk._("Hello,\n\nThe dataset \"{title}\" is {state}: it waits for your decision.\n\n{url}\n\n"
+                        "-- DataSud").format(title=package.title, state=state, url=url)
+            for address in role_members_emails(role):
+                mail_recipient(address, address, subject, body)
+                sent += 1
+        submit = (model.Session.query(Review).filter_by(package_id=package.id, transition="submit")
+                  .order_by(Review.created.desc()).first())
+        submitter = model.User.get(submit.user_id) if submit else None
+        if review.transition != "submit" and submitter is not None and submitter.email:
+            subject = tk._("[DataSud] {title}: {state}").format(title=package.title, state=state)
+            body = tk._("Hello,\n\nThe dataset \"{title}\" is now {state}.\n\nDecision: {decision}\n"
+                        "Comment: {comment}\n\n{url}\n\n-- DataSud").format(
+                title=package.title, state=state, decision=review.decision or "-",
+                comment=review.comment or "-", url=url)
+            mail_recipient(submitter.fullname or submitter.name, submitter.email, subject, body)
+            sent += 1
+    return sent

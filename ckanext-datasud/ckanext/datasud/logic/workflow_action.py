@@ -7,6 +7,7 @@ same moment leave one consistent history: the second is refused with a clear err
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
@@ -24,6 +25,7 @@ __all__ = [
 ]
 
 _ = tk._
+log = logging.getLogger(__name__)
 
 def N_(message: str) -> str:
     """Marks a message for extraction; translated where it is shown."""
@@ -112,7 +114,17 @@ def _apply(context, data_dict, name: str, decision: str | None = None, vote_requ
 
     from ckan.lib.search import rebuild
     rebuild(package.id)
+    _notify(review.id)
     return _show(package)
+
+
+def _notify(review_id: str) -> None:
+    """Queue the e-mails of a transition (a Celery task; the transition never waits on SMTP)."""
+    try:
+        from ckanext.datasud.tasks import notify_transition
+        notify_transition.delay(review_id)
+    except Exception:  # noqa: BLE001 - the broker being down must not undo a decision
+        log.exception("could not queue the notifications of review %s", review_id)
 
 
 def revalidate(context, package: model.Package, fields: list[str]) -> None:
@@ -120,15 +132,17 @@ def revalidate(context, package: model.Package, fields: list[str]) -> None:
     to the legal service, unpublished, with a line in its history."""
     row = _locked_state(package)
     user_obj = model.User.get(context.get("user"))
-    model.Session.add(Review(
+    review = Review(
         package_id=package.id, transition="revalidation", from_state=row.state, to_state="submitted",
         decision="changed", comment=", ".join(fields), details={"changed": fields},
-        user_id=user_obj.id if user_obj else context.get("user") or ""))
+        user_id=user_obj.id if user_obj else context.get("user") or "")
+    model.Session.add(review)
     row.state, row.version, row.modified = "submitted", row.version + 1, dt.datetime.utcnow()
     package.private = True
     model.Session.commit()
     from ckan.lib.search import rebuild
     rebuild(package.id)
+    _notify(review.id)
 
 
 def _show(package: model.Package) -> dict[str, Any]:

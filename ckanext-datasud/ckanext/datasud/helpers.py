@@ -10,7 +10,8 @@ from ckanext.datasud import vocabularies
 __all__ = [
     "datasud_region_name", "datasud_choices", "datasud_label", "datasud_theme",
     "datasud_data_resources", "datasud_document_resources", "datasud_facet_label",
-    "datasud_convention_lapsed",
+    "datasud_convention_lapsed", "datasud_workflow_state", "datasud_workflow_state_label",
+    "datasud_is_reviewer",
 ]
 
 
@@ -65,3 +66,20 @@ def datasud_convention_lapsed(organization_id: str | None) -> bool:
     Its public datasets stay public, flagged on their page."""
     from ckanext.datasud import conventions
     return bool(organization_id) and not conventions.may_publish(organization_id)
+
+
+def datasud_workflow_state(package_id: str) -> str:
+    from ckanext.datasud.logic.workflow_action import state_of
+    return state_of(package_id)
+
+
+def datasud_workflow_state_label(state: str) -> str:
+    from ckanext.datasud.logic.workflow_action import STATE_LABELS
+    return tk._(STATE_LABELS.get(state, state))
+
+
+def datasud_is_reviewer() -> bool:
+    """Whether the current user reviews datasets (legal service, committee, Commission)."""
+    from ckan.common import current_user
+    from ckanext.datasud import workflow
+    return bool(current_user and current_user.is_authenticated and workflow.is_reviewer(current_user.name))

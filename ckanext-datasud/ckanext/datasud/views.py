@@ -321,3 +321,76 @@ datasud.add_url_rule("/organization/conventions/<id>/<convention_id>/edit", view
                      endpoint="convention_edit", methods=["GET", "POST"])
 datasud.add_url_rule("/organization/conventions/<id>/<convention_id>/delete", view_func=convention_delete,
                      endpoint="convention_delete", methods=["GET", "POST"])
+
+
+# --- The validation workflow ----------------------------------------------------------
+
+WORKFLOW_ACTIONS = {
+    # transition: (action, form fields)
+    "submit": ("datasud_workflow_submit", ()),
+    "legal_opinion": ("datasud_workflow_legal_opinion", ("opinion", "comment")),
+    "committee_decision": ("datasud_workflow_committee_decision", ("decision", "commission_vote_required", "comment")),
+    "commission_vote": ("datasud_workflow_commission_vote", ("vote", "deliberation_number", "deliberation_date",
+                                                             "comment")),
+    "withdraw": ("datasud_workflow_withdraw", ("comment",)),
+}
+
+
+def _allowed_transitions(package, state: str) -> list[str]:
+    from ckanext.datasud import workflow
+    return [name for name, transition in workflow.TRANSITIONS.items()
+            if state in transition.sources and workflow.can_act(current_user.name, transition, package)]
+
+
+def validation(id: str):
+    """A dataset's validation: its state, its history, and the steps the user may take."""
+    import ckan.model as model
+    from flask import request
+    package = model.Package.get(id)
+    if package is None or package.type != "dataset":
+        return tk.abort(404, _("Dataset not found"))
+    context = {"user": current_user.name}
+    try:
+        shown = tk.get_action("datasud_workflow_show")(context, {"id": package.id})
+    except tk.NotAuthorized:
+        return tk.abort(403, _("Only the organisation's members and the reviewers see this history."))
+    errors: dict[str, Any] = {}
+    if request.method == "POST":
+        transition = request.form.get("transition", "")
+        if transition not in WORKFLOW_ACTIONS:
+            return tk.abort(400, _("Unknown step"))
+        action, fields = WORKFLOW_ACTIONS[transition]
+        data = {"id": package.id, **{f: request.form.get(f) for f in fields if request.form.get(f) is not None}}
+        try:
+            tk.get_action(action)(context, data)
+            tk.h.flash_success(_("Recorded."))
+            return tk.redirect_to("datasud.validation", id=package.name)
+        except tk.NotAuthorized as e:
+            return tk.abort(403, str(e))
+        except tk.ValidationError as e:
+            errors = e.error_dict
+            shown = tk.get_action("datasud_workflow_show")(context, {"id": package.id})
+    from ckanext.datasud.helpers import datasud_workflow_state_label as label
+    from ckanext.datasud.model import WORKFLOW_STATES
+    return tk.render("datasud/validation.html", {
+        "pkg": tk.get_action("package_show")(context, {"id": package.id}), "workflow": shown,
+        "state_label": label(shown["state"]), "state_labels": {s: label(s) for s in WORKFLOW_STATES},
+        "transitions": _allowed_transitions(package, shown["state"]), "errors": errors,
+    })
+
+
+def queue():
+    """« À valider »: what waits for the user's decision."""
+    if not current_user.is_authenticated:
+        return tk.redirect_to("user.login")
+    from ckanext.datasud.helpers import datasud_workflow_state_label as label
+    items = tk.get_action("datasud_workflow_queue")({"user": current_user.name}, {})
+    import ckan.model as model
+    rows = [{**item, "title": model.Package.get(item["id"]).title, "state_label": label(item["state"])}
+            for item in items]
+    return tk.render("datasud/queue.html", {"rows": rows})
+
+
+datasud.add_url_rule("/dataset/<id>/validation", view_func=validation, endpoint="validation",
+                     methods=["GET", "POST"])
+datasud.add_url_rule("/a-valider", view_func=queue, endpoint="queue")

@@ -376,6 +376,11 @@ def validation(id: str):
         "pkg": tk.get_action("package_show")(context, {"id": package.id}), "workflow": shown,
         "state_label": label(shown["state"]), "state_labels": {s: label(s) for s in WORKFLOW_STATES},
         "transitions": _allowed_transitions(package, shown["state"]), "errors": errors,
+        "decision_labels": {
+            "favourable": _("Favourable"), "favourable_with_reservations": _("Favourable with reservations"),
+            "unfavourable": _("Unfavourable"), "validated": _("Validated"), "rejected": _("Rejected"),
+            "changes_requested": _("Changes requested"), "adopted": _("Adopted"), "withdrawn": _("Withdraw"),
+            "changed": _("Changes needing a new validation")},
     })
 
 

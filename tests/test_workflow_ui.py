@@ -64,3 +64,13 @@ def test_reviewers_have_the_to_validate_link(app):
     nav = app.get("/", headers=token_headers(legal)).body
     assert 'href="/a-valider"' in nav
     assert 'href="/a-valider"' not in app.get("/").body
+
+
+def test_state_badge_in_search_results_for_those_who_may_see_it(app):
+    org = factories.Organization()
+    editor = ckan_factories.User()
+    helpers.call_action("organization_member_create", id=org["id"], username=editor["name"], role="editor")
+    factories.Dataset(owner_org=org["id"], private=True, title="Jeu brouillon visible")
+    page = app.get("/dataset/?q=brouillon", headers=token_headers(editor)).body
+    assert "Jeu brouillon visible" in page and 'datasud-workflow-badge">brouillon<' in page
+    assert "Jeu brouillon visible" not in app.get("/dataset/?q=brouillon").body

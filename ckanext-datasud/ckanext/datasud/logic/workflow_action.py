@@ -92,10 +92,9 @@ def _apply(context, data_dict, name: str, decision: str | None = None, vote_requ
     to_state = workflow.target(name, decision, vote_required)
     if to_state == "published" and not workflow.may_publish(package):
         model.Session.rollback()
+        from ckanext.datasud.conventions import refusal_message
         org = model.Group.get(package.owner_org)
-        raise tk.ValidationError({"state": [tk._(
-            "{organization} has no convention in force with the Région: its datasets cannot be made public. "
-            "The programme team can record its convention.").format(organization=org.title if org else "")]})
+        raise tk.ValidationError({"state": [refusal_message(org.title if org else "")]})
 
     user_obj = model.User.get(user)
     review = Review(package_id=package.id, transition=name, from_state=row.state, to_state=to_state,

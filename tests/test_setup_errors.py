@@ -23,6 +23,18 @@ def error_lines(result: subprocess.CompletedProcess) -> list[str]:
     return [line for line in result.stderr.splitlines() if "error:" in line]
 
 
+@pytest.fixture(autouse=True)
+def no_leftover_cluster(tmp_path):
+    """pytest's temporary folders are private to root, so bin/datasud puts the PostgreSQL
+    cluster of `tmp_path/var` in its fallback folder: remove it after the test."""
+    yield
+    import hashlib
+    import shutil
+    var = str(tmp_path / "var")
+    shutil.rmtree(Path("/var/lib/postgresql/datasud") / hashlib.sha256(var.encode()).hexdigest()[:12],
+                  ignore_errors=True)
+
+
 @pytest.fixture
 def taken_port():
     """A port on 127.0.0.1 held by another program (this test process)."""
@@ -67,6 +79,7 @@ def test_solr_port_taken_after_other_services_started(tmp_path, taken_port):
     assert down.returncode == 0
     assert "stopped redis" in down.stdout and "stopped PostgreSQL" in down.stdout
     assert not list((tmp_path / "var" / "run").glob("*.pid"))
+
 
 
 def test_unreachable_maven_central_is_one_clear_line(tmp_path):

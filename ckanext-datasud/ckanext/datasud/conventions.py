@@ -8,7 +8,7 @@ from typing import Optional
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud import vocabularies
+from ckanext.datasud import groups, vocabularies
 from ckanext.datasud.model import Convention, ConventionNotice, PublicationOverride
 
 log = logging.getLogger(__name__)
@@ -67,26 +67,13 @@ def programme_team(user_name: Optional[str]) -> bool:
         return True
     if user.name in tk.config.get("ckanext.datasud.programme_team"):
         return True
-    group_name = tk.config.get("ckanext.datasud.programme_team_group")
-    if group_name:
-        group = model.Group.get(group_name)
-        if group is not None and not group.is_organization:
-            return bool(model.Session.query(model.Member).filter(
-                model.Member.group_id == group.id, model.Member.table_name == "user",
-                model.Member.table_id == user.id, model.Member.state == "active").count())
-    return False
+    return groups.is_member(user, tk.config.get("ckanext.datasud.programme_team_group"))
 
 
 def programme_team_emails() -> list[str]:
     names = set(tk.config.get("ckanext.datasud.programme_team"))
-    group_name = tk.config.get("ckanext.datasud.programme_team_group")
     users = [model.User.get(n) for n in names]
-    if group_name:
-        group = model.Group.get(group_name)
-        if group is not None:
-            users += [model.User.get(m.table_id) for m in model.Session.query(model.Member).filter(
-                model.Member.group_id == group.id, model.Member.table_name == "user",
-                model.Member.state == "active")]
+    users += groups.member_users(tk.config.get("ckanext.datasud.programme_team_group"))
     return sorted({u.email for u in users if u is not None and u.email and u.state == "active"})
 
 

@@ -22,7 +22,7 @@ from typing import Optional
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud import conventions
+from ckanext.datasud import conventions, groups
 
 # Roles: a CKAN group per role, managed in the UI by sysadmins (names configurable).
 ROLE_OPTIONS = {
@@ -78,12 +78,7 @@ def has_role(user_name: Optional[str], role: str) -> bool:
         return False
     if user.sysadmin:
         return True
-    group = model.Group.get(tk.config.get(ROLE_OPTIONS[role]) or "")
-    if group is None or group.is_organization:
-        return False
-    return model.Session.query(model.Member).filter(
-        model.Member.group_id == group.id, model.Member.table_name == "user",
-        model.Member.table_id == user.id, model.Member.state == "active").count() > 0
+    return groups.is_member(user, tk.config.get(ROLE_OPTIONS[role]))
 
 
 def is_reviewer(user_name: Optional[str]) -> bool:
@@ -111,12 +106,8 @@ NEXT_ROLE = {"submitted": "legal", "committee": "committee", "commission": "comm
 
 
 def role_members_emails(role: str) -> list[str]:
-    group = model.Group.get(tk.config.get(ROLE_OPTIONS[role]) or "")
-    if group is None:
-        return []
-    users = [model.User.get(m.table_id) for m in model.Session.query(model.Member).filter(
-        model.Member.group_id == group.id, model.Member.table_name == "user", model.Member.state == "active")]
-    return sorted({u.email for u in users if u is not None and u.state == "active" and u.email})
+    users = groups.member_users(tk.config.get(ROLE_OPTIONS[role]))
+    return sorted({u.email for u in users if u.state == "active" and u.email})
 
 
 def notify(review_id: str) -> int:

@@ -25,6 +25,9 @@ setup(
     entry_points={
         "ckan.plugins": [
             "datasud = ckanext.datasud.plugin:DataSudPlugin",
+            "datasud_dcat_harvester = ckanext.datasud.harvesting.dcat:DataSudDCATHarvester",
+            "datasud_csw_harvester = ckanext.datasud.harvesting.csw:DataSudCSWHarvester",
+            "datasud_ckan_harvester = ckanext.datasud.harvesting.ckan:DataSudCKANHarvester",
         ],
         "ckan.rdf.profiles": [
             "datasud = ckanext.datasud.dcat:DataSudDCATProfile",

@@ -72,6 +72,12 @@ def make_celery(config: dict[str, Any]) -> Celery:
                 "task": "datasud.expire_conventions",
                 "schedule": crontab(hour=2, minute=15),
             },
+            # harvest sources due by their schedule (daily, weekly) get a job; finished
+            # jobs are closed with their report
+            "run-due-harvests": {
+                "task": "datasud.run_due_harvests",
+                "schedule": timedelta(minutes=5),
+            },
         },
     )
     return celery

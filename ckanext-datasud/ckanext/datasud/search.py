@@ -43,7 +43,9 @@ def before_dataset_index(pkg_dict: dict) -> dict:
     pkg_dict.pop("themes", None)
     if pkg_dict.get("type") == "dataset":
         from ckanext.datasud.logic.workflow_action import state_of
-        pkg_dict["workflow_state"] = state_of(pkg_dict["id"])
+        state = state_of(pkg_dict["id"])
+        # Public means published (a harvested dataset is indexed before its history line)
+        pkg_dict["workflow_state"] = "published" if state == "draft" and not pkg_dict.get("private") else state
     return pkg_dict
 
 

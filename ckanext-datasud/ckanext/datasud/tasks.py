@@ -53,3 +53,14 @@ def notify_transition(self, review_id: str) -> int:
     from ckanext.datasud.workflow import notify
 
     return notify(review_id)
+
+
+@app.task(name="datasud.run_due_harvests", base=CKANTask, bind=True, ignore_result=True)
+def run_due_harvests(self) -> None:
+    """Beat, every five minutes: ckanext-harvest's ``harvest_jobs_run`` closes finished
+    jobs (with their report) and starts a job for each source due by its schedule; the
+    gather and fetch consumers do the rest."""
+    import ckan.plugins.toolkit as tk
+
+    context = {"ignore_auth": True, "user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
+    tk.get_action("harvest_jobs_run")(context, {})

@@ -15,6 +15,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate
 
 from ckanext.datasud import conventions
+from ckanext.datasud.harvesting import records
 from ckanext.datasud.logic import schema as datasud_schema
 from ckanext.datasud.logic import workflow_action
 from ckanext.datasud.logic.workflow_action import *  # noqa: F401,F403 - the workflow's actions
@@ -313,6 +314,8 @@ REVALIDATED_FIELDS = ("license_id", "publication_mode", "owner_org")
 
 @tk.chained_action
 def package_create(up_func, context, data_dict):
+    if records.current() is not None and records.publishes_directly():
+        return up_func(context, data_dict)  # a pre-validated harvest source (its history says so)
     if data_dict.get("type", "dataset") == "dataset" and not context.get("datasud_workflow"):
         if "private" in data_dict and not tk.asbool(data_dict["private"]):
             _refuse_unvalidated()
@@ -326,6 +329,8 @@ def package_create(up_func, context, data_dict):
 def package_update(up_func, context, data_dict):
     from ckanext.datasud.logic.workflow_action import revalidate, state_of
     current = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
+    if records.current() is not None and records.publishes_directly():
+        return up_func(context, data_dict)  # a pre-validated harvest source (its history says so)
     if current is None or current.type != "dataset" or context.get("datasud_workflow"):
         if current is not None and _becomes_public(data_dict, current):
             _refuse_if_cannot_publish(data_dict.get("owner_org") or current.owner_org)

@@ -66,7 +66,7 @@ class DataSudHarvesterMixin:
         for key, validators in self.extra_schema().items():
             if key in values:
                 try:
-                    for validator in validators:
+                    for validator in validators[1:]:  # after ignore_missing
                         values[key] = validator(values[key])
                 except tk.Invalid as e:
                     raise ValueError(f"{key} : {e.error}")

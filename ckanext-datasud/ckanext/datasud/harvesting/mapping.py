@@ -30,8 +30,9 @@ IANA_MEDIA_TYPE = "https://www.iana.org/assignments/media-types/"
 _EU_THEMES: dict[str, str] = {}
 for _theme in vocabularies.THEMES:
     _EU_THEMES.setdefault(_theme.eu_theme, _theme.slug)
-_EU_THEMES.update({"SOCI": "social-sante-sports", "JUST": "administration", "INTR": "administration",
-                   "OP_DATPRO": "administration"})
+_EU_THEMES.update({"ENVI": "environnement-climat", "REGI": "amenagement-urbanisme", "EDUC": "formation-emploi",
+                   "GOVE": "administration", "SOCI": "social-sante-sports", "JUST": "administration",
+                   "INTR": "administration", "OP_DATPRO": "administration"})
 
 # INSPIRE themes → DataSud themes.
 _INSPIRE_THEMES = {

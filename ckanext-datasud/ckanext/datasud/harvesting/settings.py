@@ -97,7 +97,8 @@ def extra_schema(*filters: str) -> dict[str, list]:
                   "record_url_template": [_record_url_template]}
     for name in filters:
         schema[name] = per_filter[name]
-    return schema
+    ignore_missing = tk.get_validator("ignore_missing")
+    return {key: [ignore_missing, *validators] for key, validators in schema.items()}
 
 
 def _list(value):
@@ -143,8 +144,8 @@ class SourceSettings:
 
         return cls(
             **source,
-            publication_mode=safe(extra_schema()["publication_mode"][0], values.get("publication_mode"), "reference"),
-            validation=safe(extra_schema()["validation"][0], values.get("validation"), "workflow"),
+            publication_mode=safe(_one_of(PUBLICATION_MODES, ""), values.get("publication_mode"), "reference"),
+            validation=safe(_one_of(VALIDATION_MODES, ""), values.get("validation"), "workflow"),
             default_themes=tuple(safe(_themes, values.get("default_themes"), [])),
             default_licence=safe(_licence, values.get("default_licence"), ""),
             publisher=_text(values.get("publisher")),

@@ -1,0 +1,171 @@
+"""Test helpers for harvesting: a real HTTP server on 127.0.0.1 serving catalogues, and
+harvest runs through ckanext-harvest's gather / fetch / import stages (called in the
+test process, as its own tests do, instead of through the Redis queues)."""
+from __future__ import annotations
+
+import contextlib
+import http.server
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckanext.harvest import queue
+from ckanext.harvest.model import HarvestJob, HarvestSource
+from ckanext.harvest.tests.lib import run_harvest_job
+
+
+@dataclass
+class Page:
+    body: Union[bytes, str, Callable[[], Any]] = b""
+    content_type: str = "text/turtle"
+    status: int = 200
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (slow servers)
+
+
+class CatalogueServer:
+    """A threaded HTTP server on 127.0.0.1:<free port>; ``pages`` maps a path (with its
+    query string) to a :class:`Page`, and can change between two harvests."""
+
+    def __init__(self):
+        self.pages: dict[str, Page] = {}
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _answer(self, with_body: bool):
+                server.requests.append(self.path)
+                page = server.pages.get(self.path) or server.pages.get(self.path.split("?")[0])
+                if page is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if page.delay:
+                    time.sleep(page.delay)
+                body = page.body() if callable(page.body) else page.body
+                if callable(getattr(body, "__next__", None)):  # a generator: streamed, no length
+                    self.send_response(page.status)
+                    self.send_header("Content-Type", page.content_type)
+                    for key, value in page.headers.items():
+                        self.send_header(key, value)
+                    self.end_headers()
+                    if with_body:
+                        try:
+                            for chunk in body:
+                                self.wfile.write(chunk)
+                        except (BrokenPipeError, ConnectionResetError):
+                            pass
+                    return
+                data = body.encode("utf-8") if isinstance(body, str) else body
+                self.send_response(page.status)
+                self.send_header("Content-Type", page.content_type)
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in page.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                if with_body:
+                    try:
+                        self.wfile.write(data)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+
+            def do_GET(self):
+                self._answer(True)
+
+            def do_HEAD(self):
+                self._answer(False)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> "CatalogueServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@contextlib.contextmanager
+def allowed_hosts(*hosts: str):
+    """Let harvests reach these ``host:port`` (test servers on 127.0.0.1)."""
+    key = "ckanext.datasud.harvest.allowed_hosts"
+    before = tk.config.get(key)
+    tk.config[key] = " ".join(hosts)
+    try:
+        yield
+    finally:
+        tk.config[key] = before
+
+
+def create_source(user: dict, organization: dict, url: str, source_type: str = "datasud_dcat",
+                  frequency: str = "MANUAL", **settings: Any) -> dict:
+    """A harvest source created through the API as ``user``; ``settings`` are the
+    DataSud source fields (publication_mode, validation, default_themes...)."""
+    data = {"url": url, "name": f"source-{organization['name']}-{int(time.time() * 1000) % 10**9}",
+            "title": f"Catalogue de {organization['title']}", "source_type": source_type,
+            "owner_org": organization["id"], "frequency": frequency}
+    data.update(settings)
+    return tk.get_action("harvest_source_create")({"user": user["name"]}, data)
+
+
+def run(source: dict) -> dict[str, Any]:
+    """One harvest job of ``source`` through the gather, fetch and import stages; returns
+    ``{"job": <harvest_job_show with stats>, "objects": <result per guid>}``."""
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    job_dict = tk.get_action("harvest_job_create")(
+        {"user": site_user["name"]}, {"source_id": source["id"], "run": False})
+    job = HarvestJob.get(job_dict["id"])
+    harvester = queue.get_harvester(HarvestSource.get(source["id"]).type)
+    objects = run_harvest_job(job, harvester)
+    model.Session.remove()
+    job_dict = tk.get_action("harvest_job_show")({"user": site_user["name"]}, {"id": job_dict["id"]})
+    return {"job": job_dict, "objects": objects}
+
+
+def gather_errors(job: dict) -> list[str]:
+    report = tk.get_action("harvest_job_report")({"ignore_auth": True}, {"id": job["id"]})
+    return [e["message"] for e in report["gather_errors"]]
+
+
+def object_errors(job: dict) -> list[str]:
+    report = tk.get_action("harvest_job_report")({"ignore_auth": True}, {"id": job["id"]})
+    return [e["message"] for obj in report["object_errors"].values() for e in obj["errors"]]
+
+
+def source_datasets(source: dict, include_private: bool = True) -> list[dict]:
+    result = tk.get_action("package_search")({"ignore_auth": True}, {
+        "fq": f'harvest_source_id:"{source["id"]}"', "rows": 1000, "include_private": include_private})
+    return result["results"]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def harvested_count(job: dict, status: str) -> int:
+    return (job.get("stats") or {}).get(status, 0)
+

@@ -49,3 +49,271 @@ def test_reference_mode_prevalidated(server, partner):
     history = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=eau["id"])
     assert history["state"] == "published"
     assert history["history"][-1]["transition"] == "harvest_publish"
+
+
+def _graph():
+    import rdflib
+    g = rdflib.Graph()
+    g.parse(data=(FIXTURES / "catalogue.ttl").read_text(), format="turtle")
+    return g
+
+
+@pytest.mark.parametrize("syntax,content_type", [
+    ("turtle", "text/turtle"), ("xml", "application/rdf+xml"), ("json-ld", "application/ld+json")])
+def test_the_three_syntaxes(server, partner, syntax, content_type):
+    server.pages["/catalogue"] = Page(_graph().serialize(format=syntax), content_type)
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"),
+                           validation="convention")
+    result = run(source)
+    assert gather_errors(result["job"]) == [] and object_errors(result["job"]) == []
+    titles = sorted(d["title"] for d in source_datasets(source))
+    assert titles == ["Pistes cyclables", "Qualité des eaux de baignade"]
+    assert result["job"]["stats"]["added"] == 2
+
+
+def _page(records: list[str], next_url: str | None) -> str:
+    prefixes = (FIXTURES / "catalogue.ttl").read_text().split("<https://data.partenaire.example/catalogue>")[0]
+    paging = ""
+    if next_url:
+        paging = ("@prefix hydra: <http://www.w3.org/ns/hydra/core#> .\n"
+                  f"<{next_url}?self> a hydra:PartialCollectionView ; hydra:next <{next_url}> .\n")
+    return prefixes + paging + "\n".join(records)
+
+
+def _record(n: int, title: str | None = None, modified: str = "2026-10-01", licence: str | None =
+            "https://www.etalab.gouv.fr/licence-ouverte-open-licence/", publisher: str = "Ville partenaire") -> str:
+    title_line = f'    dct:title "{title or f"Jeu {n}"}" ;\n' if title != "" else ""
+    licence_line = f"    dct:license <{licence}> ;\n" if licence else ""
+    return (f"<https://data.partenaire.example/dataset/{n}> a dcat:Dataset ;\n{title_line}"
+            f'    dct:description "Description du jeu {n}." ;\n'
+            f'    dct:modified "{modified}"^^xsd:date ;\n'
+            "    dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN> ;\n"
+            f"    dcat:landingPage <https://www.partenaire.example/donnees/{n}> ;\n"
+            f'    dct:publisher [ a foaf:Agent ; foaf:name "{publisher}" ] ;\n'
+            f"    dcat:distribution <https://data.partenaire.example/dataset/{n}/csv> .\n"
+            f"<https://data.partenaire.example/dataset/{n}/csv> a dcat:Distribution ;\n{licence_line}"
+            f"    dcat:accessURL <https://data.partenaire.example/files/{n}.csv> ;\n"
+            "    dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> .\n")
+
+
+def test_hydra_paging(server, partner):
+    server.pages["/catalogue"] = Page(_page([_record(1), _record(2)], server.url("/catalogue-2")))
+    server.pages["/catalogue-2"] = Page(_page([_record(3)], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention")
+    result = run(source)
+    assert sorted(d["title"] for d in source_datasets(source)) == ["Jeu 1", "Jeu 2", "Jeu 3"]
+    assert "/catalogue-2" in server.requests
+    assert result["job"]["stats"]["added"] == 3
+
+
+def test_workflow_mode_keeps_records_private_until_validated(server, partner):
+    server.pages["/catalogue"] = Page(_page([_record(1)], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="workflow")
+    run(source)
+    [dataset] = source_datasets(source)
+    assert dataset["private"] is True
+    shown = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=dataset["id"])
+    assert shown["state"] == "submitted"
+    assert shown["history"][-1]["transition"] == "harvest_submit"
+    anonymous = helpers.call_action("package_search", {"user": ""}, fq=f'id:"{dataset["id"]}"')
+    assert anonymous["count"] == 0
+    # the legal service finds it in its queue
+    queue = helpers.call_action("datasud_workflow_queue", {"user": partner["sysadmin"]["name"]})
+    assert dataset["id"] in [d["id"] for d in queue]
+
+
+def test_update_removal_and_reappearance(server, partner):
+    server.pages["/catalogue"] = Page(_page([_record(1), _record(2), _record(3)], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention")
+    first = run(source)
+    assert first["job"]["stats"]["added"] == 3
+    ids = {d["title"]: d["id"] for d in source_datasets(source)}
+    before = {d["id"]: d["metadata_modified"] for d in source_datasets(source)}
+
+    # record 1 modified upstream, record 2 removed, record 3 unchanged
+    server.pages["/catalogue"] = Page(_page([_record(1, title="Jeu 1 (corrigé)", modified="2026-11-01"),
+                                             _record(3)], None))
+    second = run(source)
+    stats = second["job"]["stats"]
+    assert (stats.get("updated"), stats.get("deleted"), stats.get("not modified")) == (1, 1, 1)
+    by_id = {d["id"]: d for d in source_datasets(source)}
+    assert by_id[ids["Jeu 1"]]["title"] == "Jeu 1 (corrigé)"
+    assert by_id[ids["Jeu 3"]]["metadata_modified"] == before[ids["Jeu 3"]]  # not rewritten
+    assert ids["Jeu 2"] not in by_id  # no current record in the source any more
+    withdrawn = helpers.call_action("package_show", {"ignore_auth": True}, id=ids["Jeu 2"])
+    assert withdrawn["private"] is True  # off the public catalogue, not deleted
+    shown = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=withdrawn["id"])
+    assert shown["state"] == "withdrawn"
+    assert [h["transition"] for h in shown["history"]] == ["harvest_publish", "harvest_withdraw"]
+    anonymous = helpers.call_action("package_search", {"user": ""}, fq=f'id:"{withdrawn["id"]}"')
+    assert anonymous["count"] == 0
+
+    # record 2 reappears: the same dataset comes back
+    server.pages["/catalogue"] = Page(_page([_record(1, title="Jeu 1 (corrigé)", modified="2026-11-01"),
+                                             _record(2), _record(3)], None))
+    third = run(source)
+    assert third["job"]["stats"].get("added", 0) == 0
+    back = helpers.call_action("package_show", {"ignore_auth": True}, id=ids["Jeu 2"])
+    assert back["private"] is False
+    shown = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=ids["Jeu 2"])
+    assert shown["state"] == "published"
+    assert shown["history"][-1]["transition"] == "harvest_reappear"
+    assert len(source_datasets(source)) == 3
+
+
+def test_licences_are_never_silently_licence_ouverte(server, partner):
+    server.pages["/catalogue"] = Page(_page([
+        _record(1, licence=None),
+        _record(2, licence="https://example.org/licence-maison"),
+        _record(3, licence="https://creativecommons.org/licenses/by/4.0/"),
+    ], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention")
+    run(source)
+    by_title = {d["title"]: d for d in source_datasets(source)}
+    assert by_title["Jeu 1"]["license_id"] == "notspecified"
+    assert "harvested_licence" not in {e["key"] for e in by_title["Jeu 1"].get("extras", [])}
+    assert by_title["Jeu 2"]["license_id"] == "notspecified"  # "Autre licence", as written upstream:
+    extras = {e["key"]: e["value"] for e in by_title["Jeu 2"].get("extras", [])}
+    assert extras["harvested_licence"] == "https://example.org/licence-maison"
+    assert by_title["Jeu 3"]["license_id"] == "cc-by-4.0"
+
+
+def test_default_licence_and_themes_of_the_source(server, partner):
+    record = _record(1, licence=None).replace(
+        "    dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN> ;\n", "")
+    server.pages["/catalogue"] = Page(_page([record], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention",
+                           default_licence="etalab-2.0", default_themes=["culture-tourisme"])
+    run(source)
+    [dataset] = source_datasets(source)
+    assert dataset["license_id"] == "etalab-2.0"
+    assert dataset["themes"] == ["culture-tourisme"]
+
+
+def test_publisher_filter(server, partner):
+    server.pages["/catalogue"] = Page(_page([_record(1), _record(2, publisher="Autre producteur")], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention",
+                           publisher="Ville partenaire")
+    run(source)
+    assert [d["title"] for d in source_datasets(source)] == ["Jeu 1"]
+
+
+# --- Hostile inputs: a failed job or record with a clear message, nothing lost --------
+
+BILLION_LAUGHS = """<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcat="http://www.w3.org/ns/dcat#"
+         xmlns:dct="http://purl.org/dc/terms/">
+  <dcat:Dataset rdf:about="https://data.partenaire.example/dataset/lol"><dct:title>&lol9;</dct:title></dcat:Dataset>
+</rdf:RDF>"""
+
+EXTERNAL_ENTITY = """<?xml version="1.0"?>
+<!DOCTYPE rdf:RDF [ <!ENTITY secret SYSTEM "file:///etc/passwd"> ]>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dcat="http://www.w3.org/ns/dcat#"
+         xmlns:dct="http://purl.org/dc/terms/">
+  <dcat:Dataset rdf:about="https://data.partenaire.example/dataset/xxe"><dct:title>&secret;</dct:title></dcat:Dataset>
+</rdf:RDF>"""
+
+
+def _fifty_megabytes():
+    chunk = b"# " + b"x" * (1024 * 1024 - 3) + b"\n"
+    for _ in range(50):
+        yield chunk
+
+
+@pytest.fixture
+def harvested(server, partner):
+    """A source already harvested once (two published datasets), whose catalogue then turns hostile."""
+    server.pages["/catalogue"] = Page(_page([_record(1), _record(2)], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention")
+    run(source)
+    assert len(source_datasets(source)) == 2
+    return source
+
+
+def _failed_job_keeps_datasets(source, expected_message: str) -> None:
+    result = run(source)
+    errors = gather_errors(result["job"]) + object_errors(result["job"])
+    assert any(expected_message in e for e in errors), errors
+    # nothing lost: both datasets still there and public
+    datasets = source_datasets(source, include_private=False)
+    assert sorted(d["title"] for d in datasets) == ["Jeu 1", "Jeu 2"]
+
+
+def test_billion_laughs(server, harvested):
+    server.pages["/catalogue"] = Page(BILLION_LAUGHS, "application/rdf+xml")
+    _failed_job_keeps_datasets(harvested, "il déclare des entités")
+
+
+def test_external_entity(server, harvested):
+    server.pages["/catalogue"] = Page(EXTERNAL_ENTITY, "application/rdf+xml")
+    _failed_job_keeps_datasets(harvested, "il déclare des entités")
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "streamed"])
+def test_fifty_megabyte_response(server, harvested, declared):
+    if declared:
+        server.pages["/catalogue"] = Page(b"# " + b"x" * (50 * 1024 * 1024), "text/turtle")
+    else:
+        server.pages["/catalogue"] = Page(_fifty_megabytes, "text/turtle")
+    _failed_job_keeps_datasets(harvested, "dépasse la taille autorisée")
+
+
+def test_redirect_to_a_local_address(server, harvested):
+    server.pages["/catalogue"] = Page("", status=302, headers={"Location": "http://127.0.0.1:6379/"})
+    _failed_job_keeps_datasets(harvested, "désigne une adresse interne (127.0.0.1)")
+
+
+def test_invalid_turtle(server, harvested):
+    server.pages["/catalogue"] = Page("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n<a> dcat:dataset [ ;;; ",
+                                      "text/turtle")
+    _failed_job_keeps_datasets(harvested, "Catalogue illisible (RDF mal formé)")
+
+
+def test_record_without_title(server, harvested):
+    server.pages["/catalogue"] = Page(_page([_record(1), _record(2), _record(3, title="")], None))
+    result = run(harvested)
+    assert "Enregistrement sans titre : il n'est pas importé." in object_errors(result["job"])
+    assert result["job"]["stats"].get("errored") == 1
+    assert sorted(d["title"] for d in source_datasets(harvested)) == ["Jeu 1", "Jeu 2"]
+
+
+def test_slow_server_times_out(server, harvested):
+    import ckan.plugins.toolkit as tk
+    server.pages["/catalogue"] = Page(_page([_record(1)], None), delay=3)
+    before = tk.config["ckanext.datasud.harvest.timeout"]
+    tk.config["ckanext.datasud.harvest.timeout"] = "1"
+    try:
+        _failed_job_keeps_datasets(harvested, "n'a pas répondu à temps")
+    finally:
+        tk.config["ckanext.datasud.harvest.timeout"] = before
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5000/catalog.ttl", "http://10.1.2.3/dcat",
+                                 "http://169.254.169.254/latest/meta-data/", "file:///etc/passwd",
+                                 "http://localhost:8983/solr/"])
+def test_sources_on_internal_addresses_are_refused(partner, url):
+    import ckan.plugins.toolkit as tk
+    with pytest.raises(tk.ValidationError) as error:
+        create_source(partner["sysadmin"], partner["org"], url)
+    assert "url" in error.value.error_dict
+
+
+def test_source_needs_a_partner_and_an_offered_schedule(server, partner):
+    import ckan.plugins.toolkit as tk
+    with pytest.raises(tk.ValidationError) as error:
+        create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), frequency="ALWAYS")
+    assert "frequency" in error.value.error_dict
+    with pytest.raises(tk.ValidationError) as error:
+        create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), publication_mode="copie")
+    assert "publication_mode" in error.value.error_dict

@@ -58,6 +58,14 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
             self._save_gather_error(str(e), harvest_job)
             return None, None
 
+    def _get_existing_dataset(self, guid):
+        """The dataset of a guid, private ones included (drafts, withdrawn records)."""
+        datasets = self._read_datasets_from_db(guid)
+        if not datasets:
+            return None
+        context = {"ignore_auth": True, "user": self._get_user_name()}
+        return p.toolkit.get_action("package_show")(context, {"id": datasets[0][0]})
+
     # Import: check the record maps to DataSud's schema before the stock import runs.
     def import_record(self, harvest_object):
         try:
@@ -82,6 +90,7 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
     def before_create(self, harvest_object, dataset_dict, temp_dict):
         if records.current() is None:
             return
+        records.remember_digest(harvest_object, records.digest(harvest_object.content, records.current()))
         _map(dataset_dict, records.current(), package_id=None)
 
     def after_create(self, harvest_object, dataset_dict, temp_dict):

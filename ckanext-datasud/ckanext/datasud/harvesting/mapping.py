@@ -19,8 +19,10 @@ from ckanext.datasud.licences import licence_id_for
 
 KEPT_EXTRAS = ("guid", "uri", "identifier")
 LICENCE_AS_HARVESTED = "harvested_licence"
-UNKNOWN_LICENCE = "other"
+# Our register's "Autre licence / licence non précisée": an unknown licence is kept as
+# written in the ``harvested_licence`` extra (shown on the page, listed in reports).
 NO_LICENCE = "notspecified"
+UNKNOWN_LICENCE = NO_LICENCE
 
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 IANA_MEDIA_TYPE = "https://www.iana.org/assignments/media-types/"
@@ -133,8 +135,8 @@ def licence(record: dict[str, Any], settings: SourceSettings) -> tuple[str, Opti
     """Our licence id for a record, and the licence as harvested when it is not ours.
 
     Never Licence Ouverte by default: a record without licence takes the source's
-    default licence, or stays "not specified"; an unknown licence is "other", kept as
-    written."""
+    default licence, or stays "not specified"; an unknown licence is "other" (the same
+    entry of our register), kept as written."""
     candidates = [record.get("license_id"), record.get("license_url"), record.get("license_title"),
                   record.get("license")]
     candidates += [r.get("license") for r in record.get("resources") or []]

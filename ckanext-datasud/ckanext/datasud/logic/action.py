@@ -15,10 +15,11 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate
 
 from ckanext.datasud import conventions
-from ckanext.datasud.harvesting import records
+from ckanext.datasud.harvesting import actions as harvest_actions, records
 from ckanext.datasud.logic import schema as datasud_schema
 from ckanext.datasud.logic import workflow_action
 from ckanext.datasud.logic.workflow_action import *  # noqa: F401,F403 - the workflow's actions
+from ckanext.datasud.harvesting.actions import *  # noqa: F401,F403 - harvest sources
 from ckanext.datasud.model import Convention, PublicationOverride
 
 __all__ = [
@@ -26,7 +27,7 @@ __all__ = [
     "datasud_convention_list", "datasud_convention_delete", "datasud_partner_list",
     "datasud_publication_override_set", "datasud_publication_override_delete", "datasud_key_figures",
     "package_create", "package_update", "bulk_update_public", "harvest_job_create",
-] + workflow_action.__all__
+] + workflow_action.__all__ + harvest_actions.__all__
 
 _ = tk._
 

@@ -317,3 +317,47 @@ def test_source_needs_a_partner_and_an_offered_schedule(server, partner):
     with pytest.raises(tk.ValidationError) as error:
         create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), publication_mode="copie")
     assert "publication_mode" in error.value.error_dict
+
+
+# --- Partners' view: read-only datasets, the « Moissonnage » tab, job reports ----------
+
+def test_harvested_dataset_is_read_only_with_a_note(app, server, partner):
+    import ckan.plugins.toolkit as tk
+    editor = ckan_factories.User()
+    helpers.call_action("organization_member_create", id=partner["org"]["id"], username=editor["name"],
+                        role="admin")
+    server.pages["/catalogue"] = Page(_page([_record(1)], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention")
+    run(source)
+    [dataset] = source_datasets(source)
+    with pytest.raises(tk.NotAuthorized) as error:
+        helpers.call_action("package_patch", {"user": editor["name"], "ignore_auth": False},
+                            id=dataset["id"], title="Modifié à la main")
+    assert "moissonné depuis le catalogue" in str(error.value)
+    page = app.get(f"/dataset/{dataset['name']}", extra_environ={"REMOTE_USER": editor["name"]})
+    assert "datasud-harvested-notice" in page.body
+    assert f"Catalogue de {partner['org']['title']}" in page.body
+    assert f"/dataset/edit/{dataset['name']}" not in page.body
+
+
+def test_partner_sees_sources_and_job_reports(app, server, partner):
+    member = ckan_factories.User()
+    helpers.call_action("organization_member_create", id=partner["org"]["id"], username=member["name"],
+                        role="member")
+    server.pages["/catalogue"] = Page(_page([_record(1), _record(2, title="")], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention",
+                           frequency="WEEKLY")
+    result = run(source)
+    tab = app.get(f"/organization/moissonnage/{partner['org']['name']}", extra_environ={"REMOTE_USER": member["name"]})
+    assert source["title"] in tab.body
+    assert "hebdomadaire" in tab.body
+    assert "Pré-validé par la convention" in tab.body
+    report = app.get(f"/moissonnage/job/{result['job']['id']}", extra_environ={"REMOTE_USER": member["name"]})
+    assert "Enregistrement sans titre : il n&#39;est pas importé." in report.body
+    # counts of the job: 1 new, 1 error
+    assert '<span class="badge bg-success">1</span>' in report.body
+    assert '<span class="badge bg-danger">1</span>' in report.body
+    # not for anonymous visitors nor other partners
+    assert app.get(f"/organization/moissonnage/{partner['org']['name']}", status=403)
+    outsider = ckan_factories.User()
+    app.get(f"/moissonnage/job/{result['job']['id']}", extra_environ={"REMOTE_USER": outsider["name"]}, status=403)

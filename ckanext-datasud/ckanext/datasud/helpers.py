@@ -11,7 +11,7 @@ __all__ = [
     "datasud_region_name", "datasud_choices", "datasud_label", "datasud_theme",
     "datasud_data_resources", "datasud_document_resources", "datasud_facet_label",
     "datasud_convention_lapsed", "datasud_workflow_state", "datasud_workflow_state_label",
-    "datasud_is_reviewer",
+    "datasud_is_reviewer", "datasud_licence_title", "datasud_harvest_origin", "datasud_harvest_tab",
 ]
 
 
@@ -83,3 +83,22 @@ def datasud_is_reviewer() -> bool:
     from ckan.common import current_user
     from ckanext.datasud import workflow
     return bool(current_user and current_user.is_authenticated and workflow.is_reviewer(current_user.name))
+
+
+def datasud_licence_title(licence_id: str) -> str:
+    from ckanext.datasud.licences import licence_title
+    return licence_title(licence_id) or licence_id
+
+
+def datasud_harvest_origin(package_id: str) -> dict[str, Any] | None:
+    """Where a harvested dataset comes from (source title and URL, last harvest)."""
+    from ckanext.datasud.harvesting.reports import origin
+    return origin(package_id)
+
+
+def datasud_harvest_tab(organization_id: str) -> bool:
+    """Whether the user sees the « Moissonnage » tab of an organisation (its members)."""
+    import ckan.authz as authz
+    user = tk.g.user if tk.g else None
+    return bool(user) and (authz.is_sysadmin(user) or
+                           authz.has_user_permission_for_group_or_org(organization_id, user, "read"))

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 
 datasud = Blueprint("datasud", __name__)
 
-__all__ = ["datasud"]
+from ckanext.datasud.harvesting.views import harvesting  # noqa: E402,F401 - registered with ours
+
+__all__ = ["datasud", "harvesting"]
 
 _ = tk._
 

@@ -35,11 +35,14 @@ def _check_source(data_dict: dict) -> None:
 
 @tk.chained_action
 def harvest_source_create(up_func, context, data_dict):
+    # (the stock action only checks package_create's auth, not its own)
+    tk.check_access("harvest_source_create", context, data_dict)
     _check_source(data_dict)
     return up_func(context, data_dict)
 
 
 @tk.chained_action
 def harvest_source_update(up_func, context, data_dict):
+    tk.check_access("harvest_source_update", context, data_dict)
     _check_source(data_dict)
     return up_func(context, data_dict)

@@ -15,7 +15,7 @@ __all__ = [
     "datasud_convention_create", "datasud_convention_update", "datasud_convention_delete",
     "datasud_convention_show", "datasud_convention_list", "datasud_partner_list", "datasud_key_figures",
     "datasud_publication_override_set", "datasud_publication_override_delete",
-    "datasud_workflow_show", "datasud_workflow_queue", "package_show",
+    "datasud_workflow_show", "datasud_workflow_queue", "package_show", "package_update",
 ]
 
 _ = tk._
@@ -110,3 +110,19 @@ def package_show(next_auth, context, data_dict):
     if package is not None and state_of(package.id) in REVIEW_STATES and workflow.is_reviewer(context.get("user")):
         return {"success": True}
     return result
+
+
+@tk.chained_auth_function
+def package_update(next_auth, context, data_dict):
+    """A harvested dataset is read-only (its partner changes it in its own catalogue);
+    the harvest itself, and sysadmins, still write it."""
+    import ckan.model as model
+    from ckanext.datasud.harvesting.reports import origin
+    package = context.get("package") or model.Package.get((data_dict or {}).get("id") or "")
+    if package is not None and not authz.is_sysadmin(context.get("user")):
+        harvested = origin(package.id)
+        if harvested is not None:
+            return {"success": False, "msg": _(
+                'This dataset is harvested from the catalogue "{source}": change it there, DataSud updates it '
+                "at the next harvest.").format(source=harvested["source_title"])}
+    return next_auth(context, data_dict)

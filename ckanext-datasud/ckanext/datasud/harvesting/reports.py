@@ -1,0 +1,79 @@
+"""What partners read about their harvest sources: each job's counts (new, updated,
+unchanged, withdrawn, errors), each record's error in French, and where a harvested
+dataset comes from."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import ckan.model as model
+from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject, HarvestObjectError,
+                                   HarvestSource)
+from sqlalchemy import func
+
+from ckanext.datasud.harvesting.settings import SourceSettings
+
+# ckanext-harvest's report_status → DataSud's words
+COUNTS = (("added", "new"), ("updated", "updated"), ("not modified", "unchanged"), ("deleted", "withdrawn"),
+          ("errored", "errors"))
+
+
+def job_counts(job_id: str) -> dict[str, int]:
+    rows = dict(model.Session.query(HarvestObject.report_status, func.count(HarvestObject.id))
+                .filter(HarvestObject.harvest_job_id == job_id).group_by(HarvestObject.report_status).all())
+    counts = {ours: rows.get(theirs, 0) for theirs, ours in COUNTS}
+    counts["errors"] += model.Session.query(HarvestGatherError).filter_by(harvest_job_id=job_id).count()
+    return counts
+
+
+def _job(job: HarvestJob) -> dict[str, Any]:
+    return {"id": job.id, "status": job.status, "created": job.created, "finished": job.finished,
+            "counts": job_counts(job.id)}
+
+
+def sources_of(organization_id: str, jobs_per_source: int = 10) -> list[dict[str, Any]]:
+    """The active harvest sources of a partner, with their settings and latest jobs."""
+    query = (model.Session.query(HarvestSource).join(model.Package, model.Package.id == HarvestSource.id)
+             .filter(model.Package.owner_org == organization_id, model.Package.state == "active",
+                     HarvestSource.active == True)  # noqa: E712
+             .order_by(HarvestSource.title))
+    result = []
+    for source in query:
+        jobs = (model.Session.query(HarvestJob).filter_by(source_id=source.id)
+                .order_by(HarvestJob.created.desc()).limit(jobs_per_source).all())
+        package = model.Package.get(source.id)
+        result.append({"id": source.id, "name": package.name, "title": source.title or package.title,
+                       "url": source.url, "type": source.type, "frequency": source.frequency or "MANUAL",
+                       "next_run": source.next_run, "settings": SourceSettings.of(source),
+                       "jobs": [_job(job) for job in jobs]})
+    return result
+
+
+def job_report(job_id: str) -> Optional[dict[str, Any]]:
+    """A job's counts and every error: the catalogue's (gather) and each record's."""
+    job = model.Session.get(HarvestJob, job_id)
+    if job is None:
+        return None
+    gather = [e.message for e in model.Session.query(HarvestGatherError)
+              .filter_by(harvest_job_id=job_id).order_by(HarvestGatherError.created)]
+    records = []
+    query = (model.Session.query(HarvestObjectError, HarvestObject)
+             .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
+             .filter(HarvestObject.harvest_job_id == job_id).order_by(HarvestObjectError.created))
+    for error, obj in query:
+        package = model.Package.get(obj.package_id) if obj.package_id else None
+        records.append({"guid": obj.guid, "message": error.message, "stage": error.stage,
+                        "dataset": package.name if package is not None else None})
+    return {"job": _job(job), "source_id": job.source_id, "gather_errors": gather, "record_errors": records}
+
+
+def origin(package_id: str) -> Optional[dict[str, Any]]:
+    """Where a harvested dataset comes from (its latest harvest record), or ``None``."""
+    row = (model.Session.query(HarvestObject, HarvestSource)
+           .join(HarvestSource, HarvestSource.id == HarvestObject.harvest_source_id)
+           .filter(HarvestObject.package_id == package_id)
+           .order_by(HarvestObject.gathered.desc()).first())
+    if row is None:
+        return None
+    obj, source = row
+    return {"source_id": source.id, "source_title": source.title, "source_url": source.url,
+            "guid": obj.guid, "harvested": obj.import_finished or obj.gathered}

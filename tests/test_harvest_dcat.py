@@ -330,10 +330,13 @@ def test_harvested_dataset_is_read_only_with_a_note(app, server, partner):
     source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention")
     run(source)
     [dataset] = source_datasets(source)
-    with pytest.raises(tk.NotAuthorized) as error:
+    headers = {"Authorization": ckan_factories.APIToken(user=editor["name"])["token"]}
+    refused = app.post("/api/action/package_patch", json={"id": dataset["id"], "title": "Modifié à la main"},
+                       headers=headers, status=403)
+    assert "moissonné depuis le catalogue" in refused.json["error"]["message"]
+    with pytest.raises(tk.NotAuthorized):
         helpers.call_action("package_patch", {"user": editor["name"], "ignore_auth": False},
                             id=dataset["id"], title="Modifié à la main")
-    assert "moissonné depuis le catalogue" in str(error.value)
     page = app.get(f"/dataset/{dataset['name']}", extra_environ={"REMOTE_USER": editor["name"]})
     assert "datasud-harvested-notice" in page.body
     assert f"Catalogue de {partner['org']['title']}" in page.body
@@ -361,3 +364,28 @@ def test_partner_sees_sources_and_job_reports(app, server, partner):
     assert app.get(f"/organization/moissonnage/{partner['org']['name']}", status=403)
     outsider = ckan_factories.User()
     app.get(f"/moissonnage/job/{result['job']['id']}", extra_environ={"REMOTE_USER": outsider["name"]}, status=403)
+
+
+def test_source_form_in_french_with_datasud_settings(app, server, partner):
+    from ckanext.harvest.model import HarvestSource
+    admin = ckan_factories.User()
+    helpers.call_action("organization_member_create", id=partner["org"]["id"], username=admin["name"], role="admin")
+    headers = {"Authorization": ckan_factories.APIToken(user=admin["name"])["token"]}
+    form = app.get("/harvest/new", headers=headers)
+    for label in ("Adresse du catalogue", "Mode de publication", "Pré-validé par la convention : publié directement",
+                  "Catalogue DCAT", "hebdomadaire", "Licence des fiches qui n'en indiquent pas"):
+        assert label in form.body, label
+    assert "ALWAYS" not in form.body  # only manual, daily, weekly
+    app.post("/harvest/new", headers=headers, data={
+        "url": server.url("/catalogue"), "title": "Catalogue de la ville", "name": "catalogue-ville",
+        "source_type": "datasud_dcat", "owner_org": partner["org"]["id"], "frequency": "DAILY",
+        "publication_mode": "download", "validation": "convention", "default_themes": ["culture-tourisme"],
+        "default_licence": "etalab-2.0", "publisher": "Ville partenaire", "config": "", "save": "",
+    })
+    source = helpers.call_action("harvest_source_show", {"ignore_auth": True}, id="catalogue-ville")
+    assert source["frequency"] == "DAILY"
+    from ckanext.datasud.harvesting.settings import SourceSettings
+    settings = SourceSettings.of(HarvestSource.get(source["id"]))
+    assert (settings.publication_mode, settings.validation, settings.default_themes, settings.default_licence,
+            settings.publisher) == ("download", "convention", ("culture-tourisme",), "etalab-2.0", "Ville partenaire")
+

@@ -55,12 +55,11 @@ def notify_transition(self, review_id: str) -> int:
     return notify(review_id)
 
 
-@app.task(name="datasud.run_due_harvests", base=CKANTask, bind=True, ignore_result=True)
-def run_due_harvests(self) -> None:
-    """Beat, every five minutes: ckanext-harvest's ``harvest_jobs_run`` closes finished
-    jobs (with their report) and starts a job for each source due by its schedule; the
-    gather and fetch consumers do the rest."""
-    import ckan.plugins.toolkit as tk
+@app.task(name="datasud.run_due_harvests", base=CKANTask, bind=True)
+def run_due_harvests(self) -> dict:
+    """Beat, every five minutes: a job for each harvest source due by its schedule
+    (partners with a convention in force), then ckanext-harvest's ``harvest_jobs_run``
+    closes finished jobs with their report; the gather and fetch consumers do the rest."""
+    from ckanext.datasud.harvesting.schedule import run_due_harvests as run
 
-    context = {"ignore_auth": True, "user": tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]}
-    tk.get_action("harvest_jobs_run")(context, {})
+    return run()

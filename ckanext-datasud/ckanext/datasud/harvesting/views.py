@@ -18,7 +18,7 @@ _ = tk._
 harvesting = Blueprint("datasud_harvest", __name__)
 
 def _context() -> dict[str, Any]:
-    return {"model": model, "session": model.Session, "user": tk.g.user, "auth_user_obj": tk.g.userobj}
+    return {"model": model, "session": model.Session, "user": tk.g.user}
 
 
 def _organization(id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import logging
 from urllib.parse import urlencode
 
 import ckan.model as model
+import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetchError
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
@@ -109,6 +110,8 @@ class DataSudCKANHarvester(DataSudHarvesterMixin, CKANHarvester):
                 dataset["private"] = records.target_private(None)
                 harvest_object.package_id = dataset["id"]
                 harvest_object.add()
+                # the dataset is indexed with its harvest object (as the stock harvester does)
+                model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))
                 model.Session.flush()
                 tk.get_action("package_create")(context, dataset)
                 created = True

@@ -389,3 +389,26 @@ def test_source_form_in_french_with_datasud_settings(app, server, partner):
     assert (settings.publication_mode, settings.validation, settings.default_themes, settings.default_licence,
             settings.publisher) == ("download", "convention", ("culture-tourisme",), "etalab-2.0", "Ville partenaire")
 
+
+
+def test_dcat_ap_1_and_3_records(server, partner):
+    server.pages["/ap1"] = Page((FIXTURES / "dcat-ap-1.ttl").read_text())
+    server.pages["/ap3"] = Page((FIXTURES / "dcat-ap-3.ttl").read_text())
+    ap1 = create_source(partner["sysadmin"], partner["org"], server.url("/ap1"), validation="convention")
+    ap3 = create_source(partner["sysadmin"], partner["org"], server.url("/ap3"), validation="convention")
+    for source in (ap1, ap3):
+        result = run(source)
+        assert object_errors(result["job"]) == [] and gather_errors(result["job"]) == []
+    [comptages] = source_datasets(ap1)
+    assert comptages["themes"] == ["mobilite-transports"]
+    assert comptages["frequency"].endswith("/frequency/ANNUAL")
+    assert (comptages["temporal_start"][:10], comptages["temporal_end"][:10]) == ("2020-01-01", "2025-12-31")
+    assert '"Polygon"' in comptages["spatial"]
+    assert comptages["contact_email"] == "routes@partenaire.example"
+    assert comptages["license_id"] == "etalab-2.0"
+    assert comptages["resources"][0]["format"] == "CSV"
+    [bornes] = source_datasets(ap3)
+    assert bornes["themes"] == ["energies-reseaux"]
+    assert bornes["temporal_start"][:10] == "2023-01-01"
+    assert bornes["contact_name"] == "Mobilité"
+    assert bornes["resources"][0]["format"] == "GeoJSON"  # CKAN's own spelling of the format

@@ -412,3 +412,8 @@ def test_dcat_ap_1_and_3_records(server, partner):
     assert bornes["temporal_start"][:10] == "2023-01-01"
     assert bornes["contact_name"] == "Mobilité"
     assert bornes["resources"][0]["format"] == "GeoJSON"  # CKAN's own spelling of the format
+
+
+def test_an_empty_catalogue_withdraws_nothing(server, harvested):
+    server.pages["/catalogue"] = Page(_page([], None))
+    _failed_job_keeps_datasets(harvested, "ne liste plus aucune fiche")

@@ -68,6 +68,9 @@ class DataSudCKANHarvester(DataSudHarvesterMixin, CKANHarvester):
         except (ContentFetchError, ValueError, KeyError, TypeError) as e:
             self._save_gather_error(f"Liste complète du portail illisible, aucun retrait ce jour : {e}", harvest_job)
             return []
+        if not remote_ids and records.has_current_records(source.id):
+            self._save_gather_error(records.EMPTY_CATALOGUE, harvest_job)
+            return []
         current = model.Session.query(HarvestObject.guid, HarvestObject.package_id).filter(
             HarvestObject.current == True,  # noqa: E712
             HarvestObject.harvest_source_id == source.id)

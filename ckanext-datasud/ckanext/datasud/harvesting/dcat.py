@@ -66,6 +66,14 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         context = {"ignore_auth": True, "user": self._get_user_name()}
         return p.toolkit.get_action("package_show")(context, {"id": datasets[0][0]})
 
+    def _mark_datasets_for_deletion(self, guids_in_source, harvest_job):
+        """Records gone upstream are withdrawn at import; but a catalogue that suddenly
+        lists nothing is more likely broken than emptied: nothing is withdrawn then."""
+        if not guids_in_source and records.has_current_records(harvest_job.source.id):
+            self._save_gather_error(records.EMPTY_CATALOGUE, harvest_job)
+            return []
+        return super()._mark_datasets_for_deletion(guids_in_source, harvest_job)
+
     # Import: check the record maps to DataSud's schema before the stock import runs.
     def import_record(self, harvest_object):
         try:

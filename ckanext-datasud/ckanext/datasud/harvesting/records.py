@@ -151,6 +151,15 @@ def after_import(package_id: str, created: bool) -> None:
         _notify(review.id)
 
 
+EMPTY_CATALOGUE = ("Le catalogue ne liste plus aucune fiche : par précaution, aucun jeu de données n'est retiré. "
+                   "Si le partenaire a vraiment vidé son catalogue, supprimez la source.")
+
+
+def has_current_records(source_id: str) -> bool:
+    return model.Session.query(HarvestObject.id).filter(
+        HarvestObject.harvest_source_id == source_id, HarvestObject.current == True).first() is not None  # noqa: E712
+
+
 def withdraw(harvest_object) -> bool:
     """A record removed upstream: the dataset leaves the public catalogue, keeps its
     history, and comes back if the record reappears."""

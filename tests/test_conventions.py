@@ -286,9 +286,12 @@ def test_the_web_form_cannot_publish_directly(app, sysadmin, partner):
 
 
 def test_no_convention_no_harvest_run(app, sysadmin, partner):
-    source = helpers.call_action("harvest_source_create", {"user": sysadmin["name"]},
-                                 name="source-metropole", url="https://data.exemple.fr/catalog.xml",
-                                 source_type="dcat_rdf", owner_org=partner["id"], title="Catalogue de la métropole")
+    from tests.harvesting import CatalogueServer, allowed_hosts
+    with CatalogueServer() as server, allowed_hosts(server.host):  # (never fetched: no job runs here)
+        source = helpers.call_action("harvest_source_create", {"user": sysadmin["name"]},
+                                     name="source-metropole", url=server.url("/catalog.xml"),
+                                     source_type="datasud_dcat", owner_org=partner["id"],
+                                     title="Catalogue de la métropole")
     refused = api(app, "harvest_job_create", sysadmin["headers"], source_id=source["id"])
     assert refused.status_code == 409
     assert refused.json["error"]["source_id"] == [

@@ -177,6 +177,28 @@ def test_download_mode(csw, partner):
     assert {d["publication_mode"] for d in datasets.values()} == {"download"}
 
 
+def test_licences_are_never_silently_licence_ouverte(csw, partner):
+    records = dict(RECORDS)
+    records["ppri-avignon.xml"] = RECORDS["ppri-avignon.xml"].replace(
+        '<gmx:Anchor xlink:href="https://www.etalab.gouv.fr/licence-ouverte-open-licence">Licence Ouverte version '
+        '2.0</gmx:Anchor>', "<gco:CharacterString>Licence de la DDT : réutilisation sur demande</gco:CharacterString>")
+    csw.load(records)
+    source = csw_source(partner, csw.url, validation="convention", default_licence="odc-odbl")
+    job = run(source)["job"]
+    datasets = by_title(source)
+    # conditions naming a licence DataSud does not know: "not specified", kept as written
+    ppri = datasets[PPRI]
+    assert ppri["license_id"] == "notspecified"
+    assert {e["key"]: e["value"] for e in ppri["extras"]}["harvested_licence"] == \
+        "Licence de la DDT : réutilisation sur demande"
+    assert WARNING + ("licence non reconnue (« Licence de la DDT : réutilisation sur demande ») : le jeu de "
+                      "données est importé avec la licence « Autre licence / licence non précisée », le texte "
+                      "d'origine est conservé.") in object_errors(job)
+    # no conditions at all: the source's default licence
+    assert datasets[VERDON]["license_id"] == "odc-odbl"
+    assert datasets[CADASTRE]["license_id"] == "odc-odbl" and datasets[OCSOL]["license_id"] == "etalab-2.0"
+
+
 def test_cql_filter(csw, partner):
     source = csw_source(partner, csw.url, cql="apiso:TopicCategory = 'planningCadastre'")
     result = run(source)

@@ -49,6 +49,7 @@ from lxml import etree
 
 from ckanext.datasud.harvesting import download, inspire, mapping, records, safety
 from ckanext.datasud.harvesting.base import DataSudHarvesterMixin
+from ckanext.datasud.licences import licence_title
 
 log = logging.getLogger(__name__)
 
@@ -385,18 +386,14 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
             return package_dict
         settings = records.current()
         record = inspire.record(data_dict["xml_tree"], data_dict["iso_values"], package_dict, harvest_object.guid)
-        harvested_licence = record.pop("harvested_licence", None)
+        # never Licence Ouverte by default: without conditions of use, the source's default
+        # licence or "not specified"; an unknown licence is "not specified", kept as written
         dataset = mapping.to_datasud(record, settings, landing_page=self._landing_page(harvest_object, settings))
-        warnings = []
-        if "license_id" not in record:
-            # never Licence Ouverte by default: the source's default licence, or "not specified"
-            dataset["license_id"] = settings.default_licence or mapping.NO_LICENCE
-            if harvested_licence:
-                dataset["extras"].append({"key": mapping.LICENCE_AS_HARVESTED, "value": harvested_licence})
-                warnings.append(
-                    f"{inspire.WARNING_PREFIX}licence non reconnue (« {harvested_licence} ») : le jeu de données "
-                    f"est importé avec la licence « {dataset['license_id']} », le texte d'origine est conservé.")
-        dataset["__warnings"] = warnings
+        harvested = {e["key"]: e["value"] for e in dataset["extras"]}.get(mapping.LICENCE_AS_HARVESTED)
+        dataset["__warnings"] = [
+            f"{inspire.WARNING_PREFIX}licence non reconnue (« {harvested} ») : le jeu de données est importé avec "
+            f"la licence « {licence_title(dataset['license_id']) or dataset['license_id']} », le texte d'origine "
+            "est conservé."] if harvested else []
         return dataset
 
     def _landing_page(self, harvest_object, settings) -> str:

@@ -394,7 +394,8 @@ def record(xml, iso_values: dict[str, Any], package_dict: dict[str, Any], guid: 
     }
     if licence_id:
         result["license_id"] = licence_id
-    result["harvested_licence"] = licence_text
+    elif licence_text:
+        result["license"] = licence_text  # a licence DataSud does not know: kept as written (mapping)
     return {k: v for k, v in result.items() if v not in (None, "")}
 
 

@@ -417,3 +417,17 @@ def test_record_not_valid_iso19139(harvested):
     assert len(errors) == 2
     assert result["objects"][guid]["report_status"] == "errored"
     assert_intact(harvested)
+
+
+def test_job_report_shows_inspire_warnings_apart_from_errors(app, csw, partner):
+    source = csw_source(partner, csw.url, validation="convention")
+    job = run(source)["job"]
+    assert any(e.startswith(WARNING) for e in object_errors(job))  # the Verdon record is minimal
+    member = ckan_factories.User()
+    helpers.call_action("organization_member_create", id=partner["org"]["id"], username=member["name"],
+                        role="member")
+    page = app.get(f"/moissonnage/job/{job['id']}", extra_environ={"REMOTE_USER": member["name"]}).body
+    warnings = page.split('class="table table-sm datasud-harvest-warnings"')[1]
+    assert WARNING.strip() in warnings
+    assert "datasud-harvest-record-errors" not in page  # every record was imported
+    assert "Avertissements (fiches importées)" in page

@@ -10,7 +10,10 @@ from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject
                                    HarvestSource)
 from sqlalchemy import func
 
+from ckanext.datasud.harvesting.inspire import WARNING_PREFIX as INSPIRE_WARNING
 from ckanext.datasud.harvesting.settings import SourceSettings
+
+WARNING_PREFIXES = (INSPIRE_WARNING,)
 
 # ckanext-harvest's report_status → DataSud's words
 COUNTS = (("added", "new"), ("updated", "updated"), ("not modified", "unchanged"), ("deleted", "withdrawn"),
@@ -55,15 +58,18 @@ def job_report(job_id: str) -> Optional[dict[str, Any]]:
         return None
     gather = [e.message for e in model.Session.query(HarvestGatherError)
               .filter_by(harvest_job_id=job_id).order_by(HarvestGatherError.created)]
-    records = []
+    records, warnings = [], []
     query = (model.Session.query(HarvestObjectError, HarvestObject)
              .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
              .filter(HarvestObject.harvest_job_id == job_id).order_by(HarvestObjectError.created))
     for error, obj in query:
         package = model.Package.get(obj.package_id) if obj.package_id else None
-        records.append({"guid": obj.guid, "message": error.message, "stage": error.stage,
-                        "dataset": package.name if package is not None else None})
-    return {"job": _job(job), "source_id": job.source_id, "gather_errors": gather, "record_errors": records}
+        entry = {"guid": obj.guid, "message": error.message, "stage": error.stage,
+                 "dataset": package.name if package is not None else None}
+        # a warning (e.g. a missing INSPIRE element) does not stop the import
+        (warnings if error.message.startswith(WARNING_PREFIXES) else records).append(entry)
+    return {"job": _job(job), "source_id": job.source_id, "gather_errors": gather, "record_errors": records,
+            "warnings": warnings}
 
 
 def origin(package_id: str) -> Optional[dict[str, Any]]:

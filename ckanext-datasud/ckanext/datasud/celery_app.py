@@ -78,6 +78,11 @@ def make_celery(config: dict[str, Any]) -> Celery:
                 "task": "datasud.run_due_harvests",
                 "schedule": timedelta(minutes=5),
             },
+            # copied files of partners (download mode) checked for changes when due
+            "resync-downloads": {
+                "task": "datasud.resync_downloads",
+                "schedule": timedelta(minutes=15),
+            },
         },
     )
     return celery

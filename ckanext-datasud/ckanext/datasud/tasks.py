@@ -63,3 +63,45 @@ def run_due_harvests(self) -> dict:
     from ckanext.datasud.harvesting.schedule import run_due_harvests as run
 
     return run()
+
+
+# --- Download mode: partners' files copied into DataSud's storage (harvesting/download.py)
+
+from celery import Task as _CeleryTask  # noqa: E402
+
+
+class _CKANTaskHere(CKANTask):
+    """A CKAN task that, called eagerly (``.apply()``) inside a running CKAN app — a
+    command, a request, the tests — runs in that app instead of building another one;
+    in a worker it is a plain :class:`CKANTask`."""
+
+    abstract = True
+
+    def __call__(self, *args, **kwargs):
+        from flask import has_app_context
+        if has_app_context():
+            return _CeleryTask.__call__(self, *args, **kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+@app.task(name="datasud.sync_downloads", base=_CKANTaskHere, bind=True, max_retries=5)
+def sync_downloads(self, package_id: str, resource_ids: list[str] | None = None) -> dict:
+    """Copy into DataSud's storage, or check for changes, the files of a dataset (all its
+    copies and data links, or the given resources); transient failures are retried with
+    an exponential back-off, then recorded on the resource."""
+    from ckanext.datasud.harvesting import download
+
+    final = self.request.retries >= self.max_retries
+    report = download.sync_package(package_id, resource_ids, final=final)
+    if report["retry"] and not final:
+        raise self.retry(args=[package_id, report["retry"]], countdown=download.retry_delay(self.request.retries))
+    return report
+
+
+@app.task(name="datasud.resync_downloads", base=_CKANTaskHere, bind=True, ignore_result=True)
+def resync_downloads(self) -> dict:
+    """Beat: queue the checks of copied files that are due (after each finished job of a
+    download-mode source; every few hours for files attached by URL from the form)."""
+    from ckanext.datasud.harvesting import download
+
+    return download.resync_due()

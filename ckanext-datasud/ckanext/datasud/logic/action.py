@@ -381,3 +381,9 @@ def harvest_job_create(up_func, context, data_dict):
             "{organization} has no convention in force with the Région: its harvest sources cannot run.")
             .format(organization=org.title)]})
     return up_func(context, data_dict)
+
+
+# --- Download mode
+from ckanext.datasud.harvesting.download import resource_create, resource_update  # noqa: E402
+
+__all__ += ["resource_create", "resource_update"]

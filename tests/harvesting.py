@@ -26,9 +26,35 @@ class Page:
     delay: float = 0.0  # seconds before answering (slow servers)
 
 
-class CatalogueServer:
-    """A threaded HTTP server on 127.0.0.1:<free port>; ``pages`` maps a path (with its
-    query string) to a :class:`Page`, and can change between two harvests."""
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1:<free port>, serving with ``handler`` (a
+    ``BaseHTTPRequestHandler`` class); a context manager."""
+
+    def _serve(self, handler: type) -> None:
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return path if path.startswith("http") else f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class CatalogueServer(LocalServer):
+    """Serves ``pages``: a path (with its query string) → a :class:`Page`; they can change
+    between two harvests."""
 
     def __init__(self):
         self.pages: dict[str, Page] = {}
@@ -82,25 +108,7 @@ class CatalogueServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def url(self, path: str = "/") -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def __enter__(self) -> "CatalogueServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._serve(Handler)
 
 
 @contextlib.contextmanager

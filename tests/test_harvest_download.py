@@ -14,7 +14,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from ckanext.datasud import tasks
 from ckanext.datasud.celery_app import app as celery
 from tests import factories
 from tests.conftest import ROOT, TEST_INI
-from tests.harvesting import allowed_hosts, create_source, gather_errors, object_errors, run, wait_for
+from tests.harvesting import LocalServer, allowed_hosts, create_source, gather_errors, object_errors, run, wait_for
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -71,7 +70,7 @@ class Hit:
     if_modified_since: Optional[str]
 
 
-class FileServer:
+class FileServer(LocalServer):
     """A threaded HTTP server on 127.0.0.1 serving ``files`` (path → :class:`File`) with
     conditional GET; ``hits`` logs every request and its answer."""
 
@@ -117,28 +116,10 @@ class FileServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def url(self, path: str) -> str:
-        return path if path.startswith("http") else f"http://127.0.0.1:{self.port}{path}"
+        self._serve(Handler)
 
     def hits_of(self, path: str) -> list[Hit]:
         return [h for h in self.hits if h.path == path]
-
-    def __enter__(self) -> "FileServer":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def catalogue(files: FileServer, eau="/files/qualite-eau.csv", pistes="/files/pistes.geojson",

@@ -76,6 +76,8 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
 
     # Import: check the record maps to DataSud's schema before the stock import runs.
     def import_record(self, harvest_object):
+        if records.skip_if_unchanged(harvest_object):
+            return "unchanged"  # reported "not modified"; the dataset is not even read
         try:
             record = json.loads(harvest_object.content or "")
         except ValueError:

@@ -202,20 +202,51 @@ def digest(content: str, settings: SourceSettings) -> str:
 
 
 def previous_digest(harvest_object) -> Optional[str]:
-    row = (model.Session.query(HarvestObjectExtra.value)
-           .join(HarvestObject, HarvestObject.id == HarvestObjectExtra.harvest_object_id)
-           .filter(HarvestObject.guid == harvest_object.guid,
-                   HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
-                   HarvestObject.id != harvest_object.id,
-                   HarvestObject.package_id.isnot(None),
-                   HarvestObject.state == "COMPLETE",
-                   HarvestObjectExtra.key == DIGEST_KEY)
-           .order_by(HarvestObject.gathered.desc()).first())
-    return row[0] if row else None
+    row = _previous_import(harvest_object)
+    return row[1] if row else None
+
+
+def _previous_import(harvest_object) -> Optional[tuple[str, str]]:
+    """(dataset id, digest) of the last successful import of this record."""
+    return (model.Session.query(HarvestObject.package_id, HarvestObjectExtra.value)
+            .select_from(HarvestObjectExtra)
+            .join(HarvestObject, HarvestObject.id == HarvestObjectExtra.harvest_object_id)
+            .filter(HarvestObject.guid == harvest_object.guid,
+                    HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
+                    HarvestObject.id != harvest_object.id,
+                    HarvestObject.package_id.isnot(None),
+                    HarvestObject.state == "COMPLETE",
+                    HarvestObjectExtra.key == DIGEST_KEY)
+            .order_by(HarvestObject.gathered.desc()).first())
 
 
 def remember_digest(harvest_object, value: str) -> None:
     harvest_object.extras.append(HarvestObjectExtra(key=DIGEST_KEY, value=value))
+
+
+def skip_if_unchanged(harvest_object) -> bool:
+    """Before any work on the dataset: whether the record is the same as at its last
+    successful import; then this harvest object becomes the current one (as the stock
+    import would do) and nothing else is read, written or indexed."""
+    settings = current()
+    previous = _previous_import(harvest_object) if settings is not None else None
+    if previous is None:
+        return False
+    package_id, previous_value = previous
+    value = digest(harvest_object.content or "", settings)
+    package = model.Package.get(package_id)
+    if previous_value != value or package is None or package.state != "active" or withdrawn_by_harvest(package_id):
+        return False
+    model.Session.query(HarvestObject).filter(
+        HarvestObject.guid == harvest_object.guid, HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
+        HarvestObject.current == True, HarvestObject.id != harvest_object.id).update(  # noqa: E712
+        {"current": False}, synchronize_session=False)
+    harvest_object.current = True
+    harvest_object.package_id = package_id
+    remember_digest(harvest_object, value)
+    harvest_object.add()
+    model.Session.commit()
+    return True
 
 
 def unchanged(harvest_object, package_id: str, content: str) -> bool:

@@ -417,3 +417,28 @@ def test_dcat_ap_1_and_3_records(server, partner):
 def test_an_empty_catalogue_withdraws_nothing(server, harvested):
     server.pages["/catalogue"] = Page(_page([], None))
     _failed_job_keeps_datasets(harvested, "ne liste plus aucune fiche")
+
+
+@pytest.mark.parametrize("validation,state_after", [("convention", "published"), ("workflow", "submitted")])
+def test_a_licence_changed_upstream(server, partner, validation, state_after):
+    """Pre-validated: the convention covers it, the dataset stays published. Workflow: a
+    published dataset whose licence changes goes back to the legal service, as for a
+    person's edit."""
+    server.pages["/catalogue"] = Page(_page([_record(1)], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation=validation)
+    run(source)
+    [dataset] = source_datasets(source)
+    if validation == "workflow":  # harvested as "submitted": the legal service, then the committee
+        reviewer = {"user": partner["sysadmin"]["name"]}
+        helpers.call_action("datasud_workflow_legal_opinion", dict(reviewer), id=dataset["id"], opinion="favourable")
+        helpers.call_action("datasud_workflow_committee_decision", dict(reviewer), id=dataset["id"],
+                            decision="validated")
+        assert helpers.call_action("package_show", {"ignore_auth": True}, id=dataset["id"])["private"] is False
+    server.pages["/catalogue"] = Page(_page([_record(1, modified="2026-11-02",
+                                                     licence="https://opendatacommons.org/licenses/odbl/1-0/")], None))
+    assert run(source)["job"]["stats"].get("updated") == 1
+    after = helpers.call_action("package_show", {"ignore_auth": True}, id=dataset["id"])
+    assert after["license_id"] == "odc-odbl"
+    shown = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=dataset["id"])
+    assert shown["state"] == state_after
+    assert after["private"] is (state_after != "published")

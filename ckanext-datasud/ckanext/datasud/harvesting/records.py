@@ -33,16 +33,21 @@ WITHDRAW = "harvest_withdraw"
 
 _current: contextvars.ContextVar[Optional[SourceSettings]] = contextvars.ContextVar(
     "datasud_harvest_import", default=None)
+_publishes: contextvars.ContextVar[bool] = contextvars.ContextVar("datasud_harvest_publishes", default=False)
 
 
 @contextlib.contextmanager
 def importing(harvest_object) -> Iterator[SourceSettings]:
-    """Run an import with its source's settings at hand."""
+    """Run an import with its source's settings at hand, and whether it publishes
+    (decided once per record: the dataset actions and hooks ask several times)."""
     settings = SourceSettings.of(harvest_object.source)
     token = _current.set(settings)
+    publishes = _publishes.set(bool(settings.prevalidated and settings.owner_org and
+                                    conventions.may_publish(settings.owner_org)))
     try:
         yield settings
     finally:
+        _publishes.reset(publishes)
         _current.reset(token)
 
 
@@ -53,9 +58,7 @@ def current() -> Optional[SourceSettings]:
 def publishes_directly() -> bool:
     """Whether the import under way may make its dataset public: a pre-validated source
     of a partner whose convention is in force."""
-    settings = current()
-    return bool(settings and settings.prevalidated and settings.owner_org and
-                conventions.may_publish(settings.owner_org))
+    return current() is not None and _publishes.get()
 
 
 def is_datasud_source(source_type: Optional[str]) -> bool:

@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.datasud import permissions, search, subscriptions
+from ckanext.datasud import middleware, permissions, search, subscriptions
 from ckanext.datasud.helpers import current_language
 
 
@@ -28,6 +28,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.ISignal)
     p.implements(p.IPermissionLabels)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
     def update_config(self, config):
@@ -60,3 +61,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def get_user_dataset_labels(self, user_obj):
         return self._labels.get_user_dataset_labels(user_obj)
+
+    # IMiddleware: security headers, safe file serving, sessions, throttling, degraded mode
+    def make_middleware(self, app, config):
+        return middleware.install(app)

@@ -1,0 +1,11 @@
+"""What DataSud installs on CKAN's Flask app (through the plugin's ``IMiddleware``)."""
+from __future__ import annotations
+
+
+def install(app):
+    from ckanext.datasud import degraded
+    from ckanext.datasud.security import files, headers, sessions, throttling
+
+    for module in (headers, files, sessions, throttling, degraded):
+        module.install(app)
+    return app

@@ -4,7 +4,8 @@
 - ``/partenaires``: the partners with a convention in force (public);
 - ``/organization/conventions/<id>``: an organisation's conventions (programme team and
   the organisation's admins), with the forms to record, change and delete them
-  (programme team);
+  (programme team); ``/partenaires/conventions/document/<file>``: a scanned convention
+  stored on DataSud (programme team and the partner's admins);
 - the key figures of the home page (``datasud_key_figures()`` in templates, given to
   every template by a context processor of this blueprint: ``home/index.html`` calls it).
 """
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from typing import Any, Optional
 
-from flask import Blueprint
+from flask import Blueprint, send_file
+from werkzeug.security import safe_join
 
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user
@@ -22,14 +25,16 @@ from ckan.common import current_user
 from ckanext.datasud import licences as licences_
 from ckanext.datasud.helpers import datasud_label
 from ckanext.datasud.model import CONVENTION_KINDS, CONVENTION_STATUSES
+from ckanext.datasud.security import files as user_files
 
 log = logging.getLogger(__name__)
 
 datasud = Blueprint("datasud", __name__)
 
 from ckanext.datasud.harvesting.views import harvesting  # noqa: E402,F401 - registered with ours
+from ckanext.datasud.search_errors import search_errors  # noqa: E402,F401 - its app-wide hooks
 
-__all__ = ["datasud", "harvesting"]
+__all__ = ["datasud", "harvesting", "search_errors"]
 
 _ = tk._
 
@@ -258,7 +263,7 @@ def _render_form(org: dict[str, Any], data: dict[str, Any], errors: dict[str, An
         convention=convention,
         kind_options=[{"value": k, "text": kind_labels()[k]} for k in CONVENTION_KINDS],
         status_options=[{"value": s, "text": status_labels()[s]} for s in CONVENTION_STATUSES],
-        document_is_upload="/uploads/conventions/" in document_url,
+        document_is_upload=user_files.convention_document_name(document_url) is not None,
     ))
 
 
@@ -316,7 +321,21 @@ def convention_delete(id: str, convention_id: str):
     return tk.redirect_to("datasud.conventions", id=org["name"])
 
 
+def convention_document(name: str):
+    """A scanned convention stored on DataSud, for the programme team and the partner's
+    admins only (the storage's static route never serves them: ``security/files.py``)."""
+    folder = user_files.upload_folder(user_files.CONVENTION_DOCUMENTS)
+    path = safe_join(folder, name) if folder and "/" not in name else None
+    if path is None or not os.path.isfile(path) or not user_files.conventions_with_document(name):
+        return tk.abort(404, _("Document not found"))
+    if not user_files.convention_document_allowed(name, current_user.name or None):
+        return tk.abort(403, _("Only the programme team and the organisation's admins see its conventions."))
+    return send_file(path, download_name=name)
+
+
 datasud.add_url_rule("/organization/conventions/<id>", view_func=conventions_, endpoint="conventions")
+datasud.add_url_rule("/partenaires/conventions/document/<name>", view_func=convention_document,
+                     endpoint="convention_document")
 datasud.add_url_rule("/organization/conventions/<id>/new", view_func=convention_new,
                      endpoint="convention_new", methods=["GET", "POST"])
 datasud.add_url_rule("/organization/conventions/<id>/<convention_id>/edit", view_func=convention_edit,
@@ -353,6 +372,11 @@ def validation(id: str):
         return tk.abort(404, _("Dataset not found"))
     context = {"user": current_user.name}
     try:
+        # a dataset the user may not see is not there for them (as on its own page)
+        tk.check_access("package_show", dict(context), {"id": package.id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, _("Dataset not found"))
+    try:
         shown = tk.get_action("datasud_workflow_show")(context, {"id": package.id})
     except tk.NotAuthorized:
         return tk.abort(403, _("Only the organisation's members and the reviewers see this history."))
@@ -374,8 +398,12 @@ def validation(id: str):
             shown = tk.get_action("datasud_workflow_show")(context, {"id": package.id})
     from ckanext.datasud.helpers import datasud_workflow_state_label as label
     from ckanext.datasud.model import WORKFLOW_STATES
+    try:
+        pkg = tk.get_action("package_show")(context, {"id": package.id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, _("Dataset not found"))
     return tk.render("datasud/validation.html", {
-        "pkg": tk.get_action("package_show")(context, {"id": package.id}), "workflow": shown,
+        "pkg": pkg, "workflow": shown,
         "state_label": label(shown["state"]), "state_labels": {s: label(s) for s in WORKFLOW_STATES},
         "transitions": _allowed_transitions(package, shown["state"]), "errors": errors,
         "decision_labels": {

@@ -111,7 +111,9 @@ def _store_document(data_dict: dict, data: dict) -> None:
     upload.upload(tk.config.get("ckan.max_resource_size"))
     url = holder.get("document_url") or ""
     if url and not url.startswith(("http://", "https://")):
-        url = tk.h.url_for_static("uploads/conventions/" + url, qualified=True)
+        # served by a view that checks who asks, never by the storage's static route
+        from ckanext.datasud.security.files import convention_document_url
+        url = convention_document_url(url)
     data["document_url"] = url
 
 

@@ -34,10 +34,11 @@ LABEL org.opencontainers.image.title="DataSud" \
       org.opencontainers.image.licenses="AGPL-3.0-or-later"
 
 # Shared libraries of psycopg2, shapely/pyproj (GEOS, PROJ), lxml, python-magic;
-# curl for debugging; procps for the harvest consumers' health checks (pgrep).
+# curl for debugging; procps for the harvest consumers' health checks (pgrep);
+# postgresql-client (15, as the db service) for `ckan datasud backup|restore`.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libpq5 libgeos-c1v5 libproj25 libxml2 libxslt1.1 libmagic1 curl procps \
+        libpq5 libgeos-c1v5 libproj25 libxml2 libxslt1.1 libmagic1 curl procps postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \

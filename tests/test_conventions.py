@@ -122,10 +122,13 @@ def test_document_upload_is_stored(app, sysadmin, partner, ckan_config):
         "document_upload": (__import__("io").BytesIO(b"%PDF-1.4 convention"), "convention.pdf")})
     result = response.json["result"]
     url = result["document_url"]
-    assert url.startswith("http://127.0.0.1") and "/uploads/conventions/" in url and url.endswith("convention.pdf")
+    assert url.startswith("http://127.0.0.1") and "/partenaires/conventions/document/" in url
+    assert url.endswith("convention.pdf")
     stored = Path(ckan_config["ckan.storage_path"]) / "storage" / "uploads" / "conventions" / url.rsplit("/", 1)[1]
     assert stored.read_bytes() == b"%PDF-1.4 convention"
-    assert app.get(url.replace("http://127.0.0.1:5000", "")).data == b"%PDF-1.4 convention"
+    path = url.replace("http://127.0.0.1:5000", "")
+    assert app.get(path, headers=sysadmin["headers"]).data == b"%PDF-1.4 convention"
+    assert app.get(path, status=None).status_code == 403  # not to anyone (tests/test_files_security.py)
 
 
 # --- Auth ------------------------------------------------------------------------------

@@ -253,7 +253,8 @@ def test_create_a_convention_through_the_form(app, sysadmin, partner):
         dt.date(2024, 1, 10), dt.date(2024, 2, 1), dt.date(2029, 1, 31))
     assert stored.signatories == FORM["signatories"] and stored.scope_notes == FORM["scope_notes"]
     assert stored.created_by == sysadmin["name"]
-    assert re.fullmatch(r"http://[^/]+/uploads/conventions/[-0-9.]*convention-2024-042\.pdf", stored.document_url)
+    assert re.fullmatch(r"http://[^/]+/partenaires/conventions/document/[-0-9.]*convention-2024-042\.pdf",
+                        stored.document_url)
     name = stored.document_url.rsplit("/", 1)[1]
     saved = os.path.join(tk.config["ckan.storage_path"], "storage", "uploads", "conventions", name)
     with open(saved, "rb") as f:

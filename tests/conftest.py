@@ -110,3 +110,13 @@ def load_standard_plugins():
     ckan.plugins.load_all()
     yield
     ckan.plugins.unload_non_system_plugins()
+
+
+@pytest.fixture(autouse=True)
+def no_session_redis_client_in_config():
+    """Sessions live in Redis (``SESSION_TYPE = redis``): each test app puts its Redis
+    client into CKAN's config (``SESSION_REDIS``, copied from the Flask config), which
+    CKAN's ``ckan_config`` fixture then fails to deep-copy. Each app makes its own."""
+    import ckan.plugins.toolkit as tk
+    tk.config.pop("SESSION_REDIS", None)
+    yield

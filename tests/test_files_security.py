@@ -26,6 +26,9 @@ from ckan.tests import helpers
 from ckanext.datasud.model import Convention
 from tests import factories
 from tests.conftest import ROOT, TEST_INI
+from tests.harvesting import CatalogueServer, Page, allowed_hosts
+from tests.test_harvest_download import (  # noqa: F401 - eager and queue are fixtures
+    EAU, File, FileServer, catalogue, download_source, eager, harvest, queue, resource)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -315,3 +318,94 @@ def ckan_db(*args: str) -> None:
     done = subprocess.run([str(Path(sys.executable).parent / "ckan"), "-c", str(TEST_INI), "db", *args],
                           cwd=ROOT, capture_output=True, text=True, env=dict(os.environ, CKAN_INI=str(TEST_INI)))
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# --- Download mode: partners' files copied to DataSud keep no power over the portal ------------------
+
+def test_harvested_copies_cannot_script_the_portal(eager, queue, app):
+    """A partner's server answers text/html (or SVG) for its data files: the copies keep
+    that media type, and are served like uploads: downloaded, sandboxed, not sniffed."""
+    partner = {"org": factories.Organization(), "sysadmin": ckan_factories.Sysadmin()}
+    with FileServer() as files, allowed_hosts(files.host):
+        files.files["/catalogue.ttl"] = catalogue(files, eau="/files/annexe.html", pistes="/files/carte.svg")
+        files.files["/files/annexe.html"] = File(EXPLOIT, "text/html; charset=utf-8")
+        files.files["/files/carte.svg"] = File(SVG, "image/svg+xml")
+        files.files["/files/plages.csv"] = File(EXPLOIT, "text/html")  # a .csv the server calls HTML
+        source = download_source(partner, files)
+        harvest(source)
+        eager.run_queued(queue)
+    sysadmin = token(partner["sysadmin"])
+    copies = [resource(source, EAU), resource(source, "Pistes cyclables"), resource(source, "Fréquentation des plages")]
+    assert [c["url_type"] for c in copies] == ["upload"] * 3
+    assert copies[0]["mimetype"] == "text/html" and copies[1]["mimetype"] == "image/svg+xml"
+    for copy in copies:
+        response = app.get(urlsplit(copy["url"]).path, headers=sysadmin)
+        assert response.status_code == 200
+        assert response.get_data() in (EXPLOIT, SVG)
+        assert_cannot_script(response)
+
+
+# --- CVE-2024-43371: no copy from internal addresses ---------------------------------------------------
+
+def test_cve_2024_43371_a_file_attached_by_url_is_never_fetched_from_an_internal_address(eager, queue):
+    """« Par URL, copiée et tenue à jour »: DataSud's worker fetches the URL a partner gives.
+    Loopback, private, link-local (cloud metadata) addresses, in every spelling, and
+    redirects to them, are refused before any connection; the server is never reached."""
+    editor = ckan_factories.User()
+    org = factories.Organization(users=[{"name": editor["name"], "capacity": "editor"}])
+    dataset = factories.Dataset(owner_org=org["id"], private=True)
+    with FileServer() as internal, CatalogueServer() as public:
+        internal.files["/secret.csv"] = File(b"secret;1\n", "text/csv")
+        port = internal.port
+        # the one server the test lets DataSud reach, redirecting to the internal one
+        public.pages["/redirige.csv"] = Page(b"", "text/csv", status=302,
+                                             headers={"Location": f"http://127.0.0.1:{port}/secret.csv"})
+        targets = [f"http://127.0.0.1:{port}/secret.csv", f"http://localhost:{port}/secret.csv",
+                   f"http://[::1]:{port}/secret.csv", f"http://2130706433:{port}/secret.csv",
+                   f"http://0x7f.1:{port}/secret.csv", f"http://[::ffff:127.0.0.1]:{port}/secret.csv",
+                   f"http://127.1:{port}/secret.csv", "http://169.254.169.254/latest/meta-data/iam",
+                   "http://10.0.0.1/export.csv", f"http://0.0.0.0:{port}/secret.csv", public.url("/redirige.csv")]
+        with allowed_hosts(public.host):
+            created = [helpers.call_action("resource_create", {"user": editor["name"]}, package_id=dataset["id"],
+                                           url=url, name=f"copie {i}", copy_mode="copy")
+                       for i, url in enumerate(targets)]
+            eager.run_queued(queue)
+        assert internal.hits == []
+    model.Session.remove()
+    for url, res in zip(targets, created):
+        res = helpers.call_action("resource_show", id=res["id"])
+        assert res["url_type"] != "upload" and res["url"] == url, url
+        assert res["copy_status"] == "failed", url
+        assert res["copy_error"].startswith("Adresse refusée"), (url, res["copy_error"])
+
+
+# --- CVE-2023-32321: crafted resource ids reach no file outside the storage ----------------------------
+
+CRAFTED_IDS = ["../../../../../../tmp/datasud-escape", "/etc/passwd", "%2e%2e%2f%2e%2e%2fdatasud-escape",
+               "..\\..\\datasud-escape", "abcdef/../../../../datasud-escape",
+               "00000000-0000-0000-0000-000000000000/../../datasud-escape"]
+
+
+@pytest.mark.parametrize("crafted", CRAFTED_IDS)
+def test_cve_2023_32321_crafted_resource_ids_are_refused(create_with_upload, app, partner, crafted, tmp_path):
+    """Resource ids become storage paths (``resources/<id[:3]>/<id[3:6]>/<id[6:]>``): an
+    id that is not a UUID is refused by every door that takes one (resource_create,
+    package_create/update with resources, the download-mode copies write at the id CKAN
+    stored), and the download URL answers 404 for it."""
+    sysadmin = {"user": partner["sysadmin"]["name"]}
+    with pytest.raises(tk.ValidationError):
+        create_with_upload(EXPLOIT, "escape.html", context=sysadmin, package_id=partner["dataset"]["id"],
+                           id=crafted)
+    with pytest.raises(tk.ValidationError):
+        helpers.call_action("package_update", sysadmin, **{**helpers.call_action("package_show",
+                            id=partner["dataset"]["id"]), "resources": [{"id": crafted, "url": "http://x.fr/a.csv"}]})
+    assert not list(Path("/tmp").glob("datasud-escape*")) and not Path("/etc/passwd-escape").exists()
+    storage = Path(tk.config["ckan.storage_path"]).resolve()
+    for path in storage.rglob("*"):
+        assert path.resolve().is_relative_to(storage)
+    quoted = crafted.replace("/", "%2F")
+    for url in (f"/dataset/{partner['dataset']['id']}/resource/{quoted}/download",
+                f"/dataset/{partner['dataset']['id']}/resource/{quoted}/download/passwd"):
+        response = app.get(url, headers=token(partner["sysadmin"]), status=None)
+        assert response.status_code == 404, url
+        assert b"root:" not in response.get_data()

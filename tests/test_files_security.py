@@ -27,6 +27,7 @@ from ckanext.datasud.model import Convention
 from tests import factories
 from tests.conftest import ROOT, TEST_INI
 from tests.harvesting import CatalogueServer, Page, allowed_hosts
+from tests.test_browser import browser, demo_data, web_app  # noqa: F401 - fixtures
 from tests.test_harvest_download import (  # noqa: F401 - eager and queue are fixtures
     EAU, File, FileServer, catalogue, download_source, eager, harvest, queue, resource)
 
@@ -409,3 +410,52 @@ def test_cve_2023_32321_crafted_resource_ids_are_refused(create_with_upload, app
         response = app.get(url, headers=token(partner["sysadmin"]), status=None)
         assert response.status_code == 404, url
         assert b"root:" not in response.get_data()
+
+
+# --- In a real browser: the reviewer opens the partner's files, nothing is decided in his name ---------
+
+# What a real attacker's page does: read the reviewer's validation form (its CSRF token
+# included) and post a favourable opinion with the reviewer's session.
+BROWSER_EXPLOIT = """<!doctype html><html><head><title>annexe</title></head><body><h1>Annexe</h1><script>
+document.title = 'exploit-ran';
+fetch('/dataset/NAME/validation', {credentials: 'include'}).then(r => r.text()).then(html => {
+  const form = new DOMParser().parseFromString(html, 'text/html').querySelector('#transition-legal_opinion');
+  const data = new URLSearchParams(new FormData(form));
+  data.set('opinion', 'favourable');
+  return fetch('/dataset/NAME/validation', {method: 'POST', body: data, credentials: 'include'});
+}).then(() => { document.title = 'exploit-done'; });
+</script></body></html>"""
+
+
+@pytest.mark.browser
+def test_in_a_browser_the_reviewer_opens_partner_files_and_decides_nothing(demo_data, web_app, browser):  # noqa: F811
+    from selenium.webdriver.common.by import By
+    from werkzeug.datastructures import FileStorage
+    from tests.test_browser_workflow import PASSWORD, login
+
+    editor = ckan_factories.User(name="editrice-fichiers", password=PASSWORD)
+    helpers.call_action("organization_member_create", id="ville-de-marseille", username=editor["name"],
+                        role="editor")
+    legal = ckan_factories.User(name="juriste-fichiers", password=PASSWORD)
+    ckan_factories.Group(name="service-juridique", users=[{"name": legal["name"], "capacity": "member"}])
+    dataset = factories.Dataset(owner_org="ville-de-marseille", private=True, name="annexes-budget",
+                                title="Annexes du budget")
+    exploit = BROWSER_EXPLOIT.replace("NAME", dataset["name"]).encode()
+    files = {name: helpers.call_action("resource_create", {"user": editor["name"]}, package_id=dataset["id"],
+                                       name=name, upload=FileStorage(io.BytesIO(data), name))
+             for name, data in (("annexe.html", exploit), ("annexe.svg", SVG), ("annexe.csv", exploit),
+                                ("annexe.xhtml", exploit))}
+    helpers.call_action("datasud_workflow_submit", {"user": editor["name"]}, id=dataset["id"])
+
+    login(browser, web_app, legal["name"])
+    browser.get(f"{web_app}/dataset/{dataset['name']}/validation")
+    assert browser.find_elements(By.ID, "transition-legal_opinion")  # the reviewer could decide
+    for name, resource in files.items():
+        browser.get(f"{web_app}{urlsplit(resource['url']).path}")
+        # the page's scripts would have run by the time the page is loaded: they did not
+        assert browser.title not in ("exploit-ran", "exploit-done"), name
+        assert "exploit-ran" not in browser.execute_script("return document.title"), name
+    model.Session.remove()
+    shown = helpers.call_action("datasud_workflow_show", id=dataset["id"])
+    assert shown["state"] == "submitted"
+    assert [h["transition"] for h in shown["history"]] == ["submit"]

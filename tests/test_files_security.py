@@ -297,7 +297,7 @@ def test_the_migration_moves_the_stored_links_to_the_view(conventions_world, app
     a = conventions_world["scans"]["CONV-A"]
     name = urlsplit(a["document_url"]).path.rsplit("/", 1)[1]
     old = f"http://127.0.0.1:5000/uploads/conventions/{name}"
-    external = "https://ged.maregionsud.fr/uploads/conventions/2024-042.pdf?version=2"
+    external = "https://ged.maregionsud.fr/uploads/conventions/2024-042.pdf"  # another site's folder
     ckan_db("downgrade", "-p", "datasud", "--version", "0003_workflow")
     model.Session.remove()
     convention = model.Session.get(Convention, a["id"])

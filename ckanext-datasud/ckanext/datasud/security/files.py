@@ -122,8 +122,11 @@ def convention_document_url(name: str) -> str:
 
 def convention_document_name(url: Optional[str]) -> Optional[str]:
     """The stored file name of a document URL of ours (the view's, or the old
-    ``/uploads/conventions/<file>``), else None (a link to another site)."""
-    path = unquote(urlsplit(url or "").path)
+    ``/uploads/conventions/<file>``, on the portal's host), else None (another site's)."""
+    parts = urlsplit(url or "")
+    if parts.netloc and parts.netloc != urlsplit(tk.config.get("ckan.site_url") or "").netloc:
+        return None
+    path = unquote(parts.path)
     for prefix in (CONVENTION_DOCUMENT_PATH, f"/uploads/{CONVENTION_DOCUMENTS}/"):
         if prefix in path:
             name = path.rsplit(prefix, 1)[1]

@@ -21,6 +21,12 @@ from ckan.cli import CKANConfigLoader
 
 BROKER_OPTION = "ckanext.datasud.celery.broker_url"
 HEARTBEAT_OPTION = "ckanext.datasud.celery.heartbeat_seconds"
+VISIBILITY_OPTION = "ckanext.datasud.celery.visibility_timeout"
+BROKER_TIMEOUT_OPTION = "ckanext.datasud.celery.broker_timeout"
+# Defaults of the options above (config_declaration.yaml says the same; this module
+# reads the configuration file without CKAN's declarations).
+VISIBILITY_DEFAULT = 1200
+BROKER_TIMEOUT_DEFAULT = 2.0
 
 
 def ckan_ini() -> str:
@@ -51,7 +57,27 @@ def make_celery(config: dict[str, Any]) -> Celery:
     url = broker_url(config)
     celery = Celery("datasud", broker=url, backend=url, include=["ckanext.datasud.tasks"])
     heartbeat = int(config.get(HEARTBEAT_OPTION) or 60)
+    # Redis down must not block a web request (a workflow decision queues its e-mails):
+    # connecting and each socket operation give up after a couple of seconds, and
+    # publishing is not retried (``task_publish_retry``); what could not be queued goes
+    # to the outbox (outbox.py). Workers, in their own processes, keep reconnecting.
+    timeout = float(config.get(BROKER_TIMEOUT_OPTION) or BROKER_TIMEOUT_DEFAULT)
+    redis_options = {"socket_connect_timeout": timeout, "socket_timeout": max(timeout, 5.0),
+                     "retry_on_timeout": False}
+    # A message taken by a worker that dies before acknowledging it (acks_late) goes back
+    # to the queue after the visibility timeout: above the longest task (a file copy,
+    # ckanext.datasud.harvest.file_timeout, 900 s) and the longest retry countdown
+    # (16 minutes), else a task would run twice.
+    visibility = int(config.get(VISIBILITY_OPTION) or VISIBILITY_DEFAULT)
     celery.conf.update(
+        broker_connection_timeout=timeout,
+        broker_transport_options={"visibility_timeout": visibility, **redis_options},
+        result_backend_transport_options={"visibility_timeout": visibility, **redis_options,
+                                          "retry_policy": {"max_retries": 0}},
+        redis_socket_connect_timeout=timeout,
+        redis_socket_timeout=max(timeout, 5.0),
+        redis_retry_on_timeout=False,
+        task_publish_retry=False,
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -77,6 +103,11 @@ def make_celery(config: dict[str, Any]) -> Celery:
             "run-due-harvests": {
                 "task": "datasud.run_due_harvests",
                 "schedule": timedelta(minutes=5),
+            },
+            # tasks that could not be queued while Redis was down (outbox.py)
+            "drain-outbox": {
+                "task": "datasud.drain_outbox",
+                "schedule": timedelta(minutes=1),
             },
             # copied files of partners (download mode) checked for changes when due
             "resync-downloads": {

@@ -52,6 +52,74 @@ def check():
     sys.exit(1 if failed else 0)
 
 
+@datasud.command("outbox")
+@click.option("--flush", is_flag=True, help="Queue the kept tasks now (the broker must be up).")
+def outbox_command(flush: bool):
+    """Tasks kept in PostgreSQL while the broker (Redis) was down; --flush queues them."""
+    from ckanext.datasud import outbox
+
+    if flush:
+        result = outbox.drain(limit=100000)
+        click.echo(f"queued: {result['sent']}; still kept: {result['left']}")
+        sys.exit(1 if result["left"] else 0)
+    rows = outbox.pending(limit=1000)
+    click.echo(f"{outbox.pending_count()} task(s) kept")
+    for row in rows:
+        args = (row["arguments"] or {}).get("args") or []
+        click.echo(f"{row['created']:%Y-%m-%d %H:%M:%S}  {row['task']}{tuple(args)!r}  "
+                   f"attempts={row['attempts']}  {row['last_error'] or ''}")
+
+
+CONSUMERS = ("gather", "fetch")
+BACKOFF_FIRST, BACKOFF_MAX, HEALTHY_AFTER = 1.0, 60.0, 60.0
+
+
+def consumer_command(kind: str) -> list[str]:
+    """ckanext-harvest's own consumer command, run by the Python of this process."""
+    return [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())",
+            "-c", tk.config["__file__"], "harvester", f"{kind}-consumer"]
+
+
+@datasud.command("harvest-consumer")
+@click.argument("kind", type=click.Choice(CONSUMERS))
+def harvest_consumer(kind: str):
+    """Run ckanext-harvest's gather or fetch consumer and start it again whenever it stops
+    (Redis down or restarted: ckanext-harvest's consumer exits), waiting 1, 2, 4… up to
+    60 seconds between attempts, back to 1 s once a consumer ran a minute. SIGTERM and
+    SIGINT stop the consumer and this command."""
+    import signal
+    import subprocess
+    import threading
+    import time
+
+    stopping = threading.Event()
+    child: list[subprocess.Popen] = []
+
+    def stop(signum, frame):
+        stopping.set()
+        if child and child[0].poll() is None:
+            child[0].terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    delay = BACKOFF_FIRST
+    while not stopping.is_set():
+        started = time.monotonic()
+        child[:] = [subprocess.Popen(consumer_command(kind))]
+        click.echo(f"harvest {kind} consumer started (pid {child[0].pid})", err=True)
+        code = child[0].wait()
+        if stopping.is_set():
+            break
+        if time.monotonic() - started > HEALTHY_AFTER:
+            delay = BACKOFF_FIRST
+        click.echo(f"harvest {kind} consumer stopped (exit code {code}); starting it again in {delay:.0f} s",
+                   err=True)
+        stopping.wait(delay)
+        delay = min(delay * 2, BACKOFF_MAX)
+    if child and child[0].poll() is None:
+        child[0].wait(30)
+
+
 @datasud.command("backup")
 @click.argument("archive", type=click.Path(dir_okay=False))
 @click.option("--env-file", type=click.Path(dir_okay=False), help="the instance's secrets file to include")

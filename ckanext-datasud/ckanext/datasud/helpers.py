@@ -12,6 +12,7 @@ __all__ = [
     "datasud_data_resources", "datasud_document_resources", "datasud_facet_label",
     "datasud_convention_lapsed", "datasud_workflow_state", "datasud_workflow_state_label",
     "datasud_is_reviewer", "datasud_licence_title", "datasud_harvest_origin", "datasud_harvest_tab",
+    "datasud_dataset_organization",
 ]
 
 
@@ -102,3 +103,10 @@ def datasud_harvest_tab(organization_id: str) -> bool:
     user = tk.g.user if tk.g else None
     return bool(user) and (authz.is_sysadmin(user) or
                            authz.has_user_permission_for_group_or_org(organization_id, user, "read"))
+
+
+def datasud_dataset_organization(pkg: dict) -> dict:
+    """The organisation box of a dataset page; when Solr is unreachable (its dataset
+    count needs it), what the dataset itself says of its organisation (degraded.py)."""
+    from ckanext.datasud import degraded
+    return degraded.organization_of(pkg)

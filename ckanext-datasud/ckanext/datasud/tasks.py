@@ -45,14 +45,22 @@ def expire_conventions(self) -> dict:
     return expire_and_remind()
 
 
-@app.task(name="datasud.notify_transition", base=CKANTask, bind=True,
-          autoretry_for=(OSError, MailerException), retry_backoff=30, max_retries=10)
+@app.task(name="datasud.notify_transition", base=CKANTask, bind=True, ignore_result=True,
+          autoretry_for=(OSError, MailerException), retry_backoff=30, retry_backoff_max=600, max_retries=10)
 def notify_transition(self, review_id: str) -> int:
     """E-mail the next reviewers and the submitter after a workflow transition; retried
     while the SMTP server fails (the transition itself is already recorded)."""
     from ckanext.datasud.workflow import notify
 
     return notify(review_id)
+
+
+@app.task(name="datasud.drain_outbox", base=CKANTask, bind=True, ignore_result=True)
+def drain_outbox(self) -> dict:
+    """Beat, every minute: queue the tasks kept in PostgreSQL while Redis was down."""
+    from ckanext.datasud import outbox
+
+    return outbox.drain()
 
 
 @app.task(name="datasud.run_due_harvests", base=CKANTask, bind=True)

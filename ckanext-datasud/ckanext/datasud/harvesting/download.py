@@ -86,6 +86,7 @@ import logging
 import math
 import mimetypes
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
@@ -155,8 +156,9 @@ def enqueue(package_id: str, resource_ids: Optional[list[str]] = None) -> None:
     """Queue the copy (or check) of a dataset's files; the broker being down never fails
     the harvest or the form (the next re-synchronisation catches up)."""
     try:
+        from ckanext.datasud import outbox
         from ckanext.datasud.tasks import sync_downloads
-        sync_downloads.apply_async(args=[package_id, resource_ids], queue=download_queue())
+        outbox.send(sync_downloads, [package_id, resource_ids], queue=download_queue())
     except Exception:  # noqa: BLE001
         log.exception("could not queue the copy of the files of dataset %s", package_id)
 
@@ -268,7 +270,7 @@ def sync_package(package_id: str, resource_ids: Optional[list[str]] = None, fina
     model.Session.rollback()  # no transaction left open during the downloads
     if not targets:
         return report
-    with _locked(package_id) as lock:
+    with dataset_lock(package_id) as lock:
         if lock is None:  # another task is syncing this dataset
             report["retry"] = [] if final else [t.id for t in targets]
             report["busy"] = True
@@ -489,15 +491,48 @@ def last_checked(resource_ids: list[str]) -> dict[str, Optional[float]]:
     return {rid: float(v) if v is not None else None for rid, v in zip(resource_ids, values)}
 
 
+def lock_seconds() -> float:
+    return float(tk.config.get("ckanext.datasud.harvest.lock_seconds"))
+
+
+class _Heartbeat(threading.Thread):
+    """Keeps a lock alive while its holder works: renews its short TTL every third of it.
+    A holder killed (SIGKILL, OOM, lost machine) renews nothing: its lock is free again
+    within one TTL, and the retries of the copy are no longer "busy"."""
+
+    def __init__(self, lock: Any, ttl: float):
+        super().__init__(name=f"lock-heartbeat {lock.name}", daemon=True)
+        self.lock, self.ttl, self.stopped = lock, ttl, threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.ttl / 3):
+            try:
+                self.lock.reacquire()
+            except Exception:  # noqa: BLE001 - lost (Redis down, expired): the holder goes on
+                log.warning("could not renew the lock %s", self.lock.name, exc_info=True)
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(self.ttl)
+
+
 @contextlib.contextmanager
-def _locked(package_id: str) -> Iterator[Any]:
-    lock = _redis().lock(LOCK_KEY.format(package_id), timeout=file_timeout() + 120, blocking=False)
+def dataset_lock(package_id: str) -> Iterator[Any]:
+    """One sync of a dataset at a time: a Redis lock with a short TTL
+    (``ckanext.datasud.harvest.lock_seconds``) that a heartbeat thread renews while the
+    holder works, so that it dies with its holder."""
+    ttl = lock_seconds()
+    # thread_local=False: the heartbeat thread renews the token its holder took
+    lock = _redis().lock(LOCK_KEY.format(package_id), timeout=ttl, blocking=False, thread_local=False)
     if not lock.acquire(blocking=False):
         yield None
         return
+    heartbeat = _Heartbeat(lock, ttl)
+    heartbeat.start()
     try:
         yield lock
     finally:
+        heartbeat.stop()
         try:
             lock.release()
         except Exception:  # noqa: BLE001 - expired meanwhile

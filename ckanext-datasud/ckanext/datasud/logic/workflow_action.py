@@ -118,11 +118,13 @@ def _apply(context, data_dict, name: str, decision: str | None = None, vote_requ
 
 
 def _notify(review_id: str) -> None:
-    """Queue the e-mails of a transition (a Celery task; the transition never waits on SMTP)."""
+    """Queue the e-mails of a transition (a Celery task; the transition never waits on SMTP,
+    nor on Redis: while the broker is down the task waits in the outbox, outbox.py)."""
     try:
+        from ckanext.datasud import outbox
         from ckanext.datasud.tasks import notify_transition
-        notify_transition.delay(review_id)
-    except Exception:  # noqa: BLE001 - the broker being down must not undo a decision
+        outbox.send(notify_transition, [review_id])
+    except Exception:  # noqa: BLE001 - nothing may undo a recorded decision
         log.exception("could not queue the notifications of review %s", review_id)
 
 

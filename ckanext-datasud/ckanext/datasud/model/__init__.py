@@ -4,3 +4,4 @@ from ckanext.datasud.model.convention import (  # noqa: F401
     CONVENTION_KINDS, CONVENTION_STATUSES,
 )
 from ckanext.datasud.model.review import Review, WorkflowState, WORKFLOW_STATES  # noqa: F401,E402
+from ckanext.datasud.model.outbox import OutboxMessage  # noqa: F401,E402

@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 datasud = Blueprint("datasud", __name__)
 
 from ckanext.datasud.harvesting.views import harvesting  # noqa: E402,F401 - registered with ours
+from ckanext.datasud.search_errors import search_errors  # noqa: E402,F401 - its app-wide hooks
 
-__all__ = ["datasud", "harvesting"]
+__all__ = ["datasud", "harvesting", "search_errors"]
 
 _ = tk._
 
@@ -371,6 +372,11 @@ def validation(id: str):
         return tk.abort(404, _("Dataset not found"))
     context = {"user": current_user.name}
     try:
+        # a dataset the user may not see is not there for them (as on its own page)
+        tk.check_access("package_show", dict(context), {"id": package.id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, _("Dataset not found"))
+    try:
         shown = tk.get_action("datasud_workflow_show")(context, {"id": package.id})
     except tk.NotAuthorized:
         return tk.abort(403, _("Only the organisation's members and the reviewers see this history."))
@@ -392,8 +398,12 @@ def validation(id: str):
             shown = tk.get_action("datasud_workflow_show")(context, {"id": package.id})
     from ckanext.datasud.helpers import datasud_workflow_state_label as label
     from ckanext.datasud.model import WORKFLOW_STATES
+    try:
+        pkg = tk.get_action("package_show")(context, {"id": package.id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, _("Dataset not found"))
     return tk.render("datasud/validation.html", {
-        "pkg": tk.get_action("package_show")(context, {"id": package.id}), "workflow": shown,
+        "pkg": pkg, "workflow": shown,
         "state_label": label(shown["state"]), "state_labels": {s: label(s) for s in WORKFLOW_STATES},
         "transitions": _allowed_transitions(package, shown["state"]), "errors": errors,
         "decision_labels": {

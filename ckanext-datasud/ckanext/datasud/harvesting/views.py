@@ -4,18 +4,25 @@ of a job (counts, each record's error). Imported by ``views.py`` so that
 ``tk.blanket.blueprints`` registers the blueprint."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckanext.harvest.logic import HarvestJobExists
 from ckanext.harvest.model import HarvestJob, HarvestSource
 from flask import Blueprint
 
-from ckanext.datasud.harvesting import reports
+from ckanext.datasud.harvesting import jobs, reports
+from ckanext.datasud.logic.auth import reads_partner_harvest
 
 _ = tk._
+log = logging.getLogger(__name__)
 harvesting = Blueprint("datasud_harvest", __name__)
+
+# the Action API's 503 when the harvest queue is down (harvest_job_create)
+harvesting.after_app_request(jobs.unavailable_api_answer)
 
 def _context() -> dict[str, Any]:
     return {"model": model, "session": model.Session, "user": tk.g.user}
@@ -26,8 +33,7 @@ def _organization(id: str) -> dict[str, Any]:
         org = tk.get_action("organization_show")(_context(), {"id": id, "include_datasets": False})
     except (tk.ObjectNotFound, tk.NotAuthorized):
         return tk.abort(404, _("Organisation not found"))
-    if not (tk.g.user and (authz.is_sysadmin(tk.g.user) or
-                           authz.has_user_permission_for_group_or_org(org["id"], tk.g.user, "read"))):
+    if not reads_partner_harvest(tk.g.user, org["id"]):
         return tk.abort(403, _("Only the organisation's members see its harvest sources."))
     return org
 
@@ -61,8 +67,13 @@ def run_now(id: str, source_id: str):
     except tk.ValidationError as e:
         messages = [m for values in e.error_dict.values() for m in (values if isinstance(values, list) else [values])]
         tk.h.flash_error(" ".join(str(m) for m in messages) or _("This harvest cannot start now."))
-    except Exception as e:  # noqa: BLE001 - e.g. a job already running (HarvestJobExists)
-        tk.h.flash_error(_("This harvest cannot start now: {reason}").format(reason=e))
+    except jobs.HarvestQueueUnavailable as e:
+        tk.h.flash_error(str(e))
+    except HarvestJobExists:
+        tk.h.flash_error(_("A harvest of this source is already queued or running."))
+    except Exception:  # noqa: BLE001 - logged; its text is not for the partner
+        log.exception("harvest job of source %s not started", source_id)
+        tk.h.flash_error(_("This harvest cannot start now."))
     return tk.redirect_to("datasud_harvest.sources", id=org["name"])
 
 

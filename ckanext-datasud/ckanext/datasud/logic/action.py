@@ -382,10 +382,21 @@ def harvest_job_create(up_func, context, data_dict):
         raise tk.ValidationError({"source_id": [_(
             "{organization} has no convention in force with the Région: its harvest sources cannot run.")
             .format(organization=org.title)]})
-    return up_func(context, data_dict)
+    from ckanext.datasud.harvesting import jobs
+    return jobs.create_job(up_func, context, data_dict)  # a clear error when the queue is down
 
 
 # --- Download mode
 from ckanext.datasud.harvesting.download import resource_create, resource_update  # noqa: E402
 
 __all__ += ["resource_create", "resource_update"]
+
+# --- Search errors in French, without Solr's internals
+from ckanext.datasud.search_errors import package_search  # noqa: E402
+
+__all__ += ["package_search"]
+
+# --- Partners' harvest sources are listed to their members only
+from ckanext.datasud.harvesting.access import harvest_source_list  # noqa: E402
+
+__all__ += ["harvest_source_list"]

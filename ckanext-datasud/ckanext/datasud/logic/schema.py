@@ -65,7 +65,7 @@ def convention_schema() -> dict:
         "starts_on": [not_empty, date_value],
         "ends_on": [ignore_missing, date_value, end_not_before_start],
         "signatories": [ignore_missing, unicode_safe, v.datasud_no_html],
-        "document_url": [ignore_missing, unicode_safe],
+        "document_url": [ignore_missing, unicode_safe, v.datasud_document_url],
         "scope_notes": [ignore_missing, unicode_safe],
     }
 

@@ -16,7 +16,8 @@ from ckan.lib.navl.dictization_functions import Missing, missing
 from ckanext.datasud import vocabularies
 
 __all__ = [
-    "datasud_choices", "datasud_required_list", "datasud_email", "datasud_url",
+    "datasud_choices", "datasud_required_list", "datasud_email", "datasud_url", "datasud_document_url",
+    "datasud_resource_url",
     "datasud_landing_page", "datasud_licence", "datasud_date", "datasud_temporal_end",
     "datasud_geojson", "datasud_spatial_code", "datasud_siren", "datasud_no_html",
     "datasud_positive_number", "datasud_positive_integer", "datasud_checksum",
@@ -110,16 +111,47 @@ def datasud_email(value):
 
 
 URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+# A path of this site (a stored scanned convention): no scheme, no other host
+SITE_PATH = re.compile(r"^/(?![/\\])[^\s\\]*$")
+
+
+def _web_address(value) -> str:
+    """An http(s) URL as it will be stored, or Invalid: no other scheme (javascript:,
+    data:, vbscript:, file:...), whatever its case, spaces, control characters or HTML
+    entities; a link is what a browser would follow."""
+    if not isinstance(value, str) or not URL.match(value.strip()) or any(
+            ord(c) < 32 or ord(c) == 127 for c in value.strip()):
+        raise Invalid(_('Invalid web address: "{value}" (it must start with http:// or https://).')
+                      .format(value=value))
+    return value.strip()
 
 
 def datasud_url(value):
     if _empty(value):
         return value
-    value = value.strip()
-    if not URL.match(value):
-        raise Invalid(_('Invalid web address: "{value}" (it must start with http:// or https://).')
-                      .format(value=value))
-    return value
+    return _web_address(value)
+
+
+def datasud_document_url(value):
+    """A scanned convention: a web address, or the path of a document stored here."""
+    if _empty(value):
+        return value
+    if isinstance(value, str) and SITE_PATH.match(value.strip()):
+        return value.strip()
+    return _web_address(value)
+
+
+def datasud_resource_url(key, data, errors, context):
+    """A resource's link: an http(s) URL. An uploaded file's ``url`` is its file name
+    (``url_type`` ``upload``): CKAN serves it."""
+    value = data.get(key)
+    if _empty(value) or data.get(key[:-1] + ("url_type",)) == "upload":
+        return
+    try:
+        data[key] = _web_address(value)
+    except Invalid as e:
+        errors[key].append(e.error)
+        raise tk.StopOnError
 
 
 def datasud_landing_page(key, data, errors, context):

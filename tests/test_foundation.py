@@ -74,7 +74,8 @@ def test_solr_core_accepts_ckan_schema_version():
 def test_solr_reports_the_version_we_pinned():
     import requests
     base = tk.config["solr_url"].rsplit("/", 1)[0]
-    info = requests.get(f"{base}/admin/info/system", params={"wt": "json"}, timeout=10).json()
+    info = requests.get(f"{base}/admin/info/system", params={"wt": "json"}, timeout=10,
+                        auth=(tk.config["solr_user"], tk.config["solr_password"])).json()
     assert info["lucene"]["solr-spec-version"].startswith("9.8.")
 
 

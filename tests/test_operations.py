@@ -246,11 +246,11 @@ def test_redis_runs_with_its_append_only_file():
 
 
 def test_bin_datasud_starts_the_services_durable():
+    """What a new start gets (the tests above see the running services)."""
     script = DATASUD.read_text()
-    assert "fsync=off" not in script and "synchronous_commit=off" not in script.replace(
-        "synchronous_commit = off", "")
-    assert "--appendonly yes --appendfsync everysec" in script
-    assert "--appendonly no" not in script
+    [options] = re.findall(r'pg_ctl" -D "\$PG_DATA" -l "\$PG_LOG" -w -t 60 \\\n\s+-o "([^"]*)"', script)
+    assert "fsync" not in options and "synchronous_commit" not in options and "full_page_writes" not in options
+    assert re.search(r"^appendonly yes$", script, re.M) and re.search(r"^appendfsync everysec$", script, re.M)
 
 
 # ---------------------------------------------------------------------------------
@@ -346,3 +346,97 @@ def test_audit_verdict_when_the_database_knows_none_of_the_packages():
     found = audit.verdict_of_pip_audit({"dependencies": [
         {"name": "ckan", "version": "2.10.4", "vulns": [{"id": "CVE-2024-43371", "fix_versions": ["2.10.5"]}]}]})
     assert found.status == 1 and "CVE-2024-43371 (fixed in 2.10.5)" in found.report("PyPI")
+
+
+# ---------------------------------------------------------------------------------
+# 20. The local services ask for passwords
+# ---------------------------------------------------------------------------------
+
+def _env_file() -> dict[str, str]:
+    path = ROOT / "var" / "datasud.env"
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+
+
+def test_the_services_passwords_are_generated_into_the_env_file_and_never_committed():
+    path = ROOT / "var" / "datasud.env"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    secrets = _env_file()
+    for name in ("DATASUD_PG_PASSWORD", "DATASUD_PG_ADMIN_PASSWORD", "DATASUD_REDIS_PASSWORD",
+                 "DATASUD_SOLR_PASSWORD"):
+        assert re.fullmatch(r"[0-9a-f]{48}", secrets[name]), name
+    assert len({secrets[name] for name in secrets if name.endswith("_PASSWORD")}) == len(
+        [name for name in secrets if name.endswith("_PASSWORD")])  # all different
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=ROOT)
+    assert ignored.returncode == 0, "var/datasud.env must be ignored by git"
+    tracked = subprocess.run(["git", "grep", "-l", secrets["DATASUD_PG_PASSWORD"]], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert tracked.stdout == ""
+
+
+@pytest.mark.parametrize("user", ["postgres", "datasud"])
+def test_postgresql_asks_every_role_for_its_password(user):
+    import psycopg2
+    import ckan.plugins.toolkit as tk
+    from sqlalchemy.engine import make_url
+
+    url = make_url(tk.config["sqlalchemy.url"])
+    for password in (None, "", "wrong-password", url.password + " "):
+        with pytest.raises(psycopg2.OperationalError, match="password"):
+            psycopg2.connect(host=url.host, port=url.port, user=user, password=password, dbname="postgres",
+                             connect_timeout=10)
+    right = _env_file()["DATASUD_PG_ADMIN_PASSWORD" if user == "postgres" else "DATASUD_PG_PASSWORD"]
+    psycopg2.connect(host=url.host, port=url.port, user=user, password=right, dbname="postgres",
+                     connect_timeout=10).close()
+
+
+def test_redis_asks_for_its_password():
+    import redis
+    import ckan.plugins.toolkit as tk
+
+    url = tk.config["ckan.redis.url"]
+    anonymous = redis.Redis(host="127.0.0.1", port=int(os.environ.get("CKAN_REDIS_PORT", "6379")), db=1,
+                            socket_timeout=10)
+    with pytest.raises(redis.AuthenticationError):
+        anonymous.ping()
+    with pytest.raises(redis.AuthenticationError):
+        anonymous.flushall()
+    wrong = redis.Redis(host="127.0.0.1", port=int(os.environ.get("CKAN_REDIS_PORT", "6379")), password="wrong",
+                        socket_timeout=10)
+    with pytest.raises(redis.AuthenticationError):
+        wrong.ping()
+    assert redis.Redis.from_url(url, socket_timeout=10).ping()  # what CKAN, Celery and the harvest queues use
+
+
+def test_solr_refuses_requests_without_its_password():
+    import ckan.plugins.toolkit as tk
+    from ckan.lib.search import check_solr_schema_version
+
+    core = tk.config["solr_url"].rstrip("/")
+    base = core.rsplit("/", 1)[0]
+    # the admin API, and a write (harmless even if it were accepted: a site id nobody uses)
+    assert requests.get(f"{base}/admin/cores", params={"action": "STATUS"}, timeout=30).status_code == 401
+    delete = requests.post(f"{core}/update", params={"commit": "true"}, timeout=30,
+                           json={"delete": {"query": "site_id:datasud_no_such_site"}})
+    assert delete.status_code == 401
+    wrong = requests.get(f"{core}/admin/ping", auth=("datasud", "wrong"), timeout=30)
+    assert wrong.status_code == 401
+    right = requests.get(f"{core}/admin/ping", params={"wt": "json"}, timeout=30,
+                         auth=(tk.config["solr_user"], tk.config["solr_password"]))
+    assert right.status_code == 200 and right.json()["status"] == "OK"
+    assert check_solr_schema_version() is True  # CKAN itself gets in (solr_user / solr_password)
+
+
+def test_bin_datasud_status_reaches_every_service_without_printing_passwords(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CKAN_", "DATASUD_"))}
+    env.update({"CKAN_INI": str(ROOT / "config" / "test.ini"),
+                "DATASUD_PG_PORT": os.environ.get("CKAN_PG_PORT", "5432"),
+                "DATASUD_REDIS_PORT": os.environ.get("CKAN_REDIS_PORT", "6379"),
+                "DATASUD_SOLR_PORT": os.environ.get("CKAN_SOLR_PORT", "8983"),
+                "DATASUD_TEST_DB": os.environ.get("CKAN_TEST_DB", "datasud_test")})
+    result = run_datasud("status", env=env)
+    lines = dict(line.split(None, 1) for line in result.stdout.splitlines() if line.strip())
+    for service in ("PostgreSQL", "Solr", "Redis"):
+        assert lines[service].startswith("ok"), lines[service]
+    for name, value in _env_file().items():
+        if name.endswith("_PASSWORD"):
+            assert value not in result.stdout + result.stderr, name

@@ -167,7 +167,7 @@ def recreate_database(name: str) -> None:
     import psycopg2
     admin = os.environ.get("DATASUD_BENCH_PG_ADMIN", "postgres")
     conn = psycopg2.connect(host="127.0.0.1", port=int(os.environ["CKAN_PG_PORT"]), user=admin,
-                            dbname="postgres")
+                            password=os.environ.get("DATASUD_PG_ADMIN_PASSWORD") or None, dbname="postgres")
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(f'drop database if exists "{name}" with (force)')

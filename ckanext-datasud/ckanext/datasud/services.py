@@ -1,6 +1,7 @@
 """Checks of the services DataSud runs on: PostgreSQL, Solr, Redis, Celery."""
 from __future__ import annotations
 
+import re
 import time
 from typing import Iterator
 
@@ -36,8 +37,10 @@ def check_solr() -> tuple[bool, str]:
     from ckan.lib.search import SearchError, check_solr_schema_version
 
     url = tk.config.get("solr_url")
+    auth = (tk.config.get("solr_user"), tk.config.get("solr_password"))
     try:
-        requests.get(f"{url}/admin/ping", params={"wt": "json"}, timeout=10).raise_for_status()
+        requests.get(f"{url}/admin/ping", params={"wt": "json"}, auth=auth if all(auth) else None,
+                     timeout=10).raise_for_status()
     except requests.RequestException as e:
         reason = "no answer" if isinstance(e, requests.ConnectionError) else str(e)
         return False, f"{url}: {reason}; {FIX}"
@@ -50,7 +53,7 @@ def check_solr() -> tuple[bool, str]:
 
 def check_redis() -> tuple[bool, str]:
     from ckan.lib.redis import connect_to_redis
-    url = tk.config.get("ckan.redis.url")
+    url = re.sub(r"//[^/@]*@", "//", tk.config.get("ckan.redis.url") or "")  # not its password
     try:
         info = connect_to_redis().info("server")
         return True, f"{url}: Redis {info['redis_version']}"

@@ -10,9 +10,10 @@ messages; Solr's URL). CVE-2024-41674 was CKAN echoing them.
   :func:`refused_page`. An *unavailable* Solr (no connection, time-out) is not the
   caller's error: it goes through unchanged, for ``degraded.py`` (503).
 - :func:`sanitise_api_error` (on every Action API answer): whatever search error is left
-  (a search error of another action, a write Solr refused: ``Search Index Error``) keeps
-  its status but loses Solr's text for :func:`search_failed_message` or
-  :func:`index_failed_message`. Runs after ``degraded.py``'s own answer hook (Flask runs
+  (a search error of another action, a failed write: ``Search Index Error``) loses
+  Solr's text for :func:`search_failed_message` or :func:`index_failed_message`; a
+  document Solr refused (HTTP 4xx, e.g. a field too long to index) is the caller's data:
+  a 400 with :func:`index_refused_message`. Runs after ``degraded.py``'s own answer hook (Flask runs
   them last registered first), which turns unavailability into a 503.
 - error pages of forms (a write Solr refused) never show the details of a 500:
   ``templates/error_document_template.html``.
@@ -65,6 +66,11 @@ def search_failed_message() -> str:
 def index_failed_message() -> str:
     return tk._("The search index refused this change: nothing was saved. Please try again; "
                 "if it happens again, contact the DataSud team.")
+
+
+def index_refused_message() -> str:
+    return tk._("The search index refused this dataset (a field may be too long): nothing was saved. "
+                "Check its fields and try again.")
 
 
 class _Plain(str):
@@ -162,7 +168,13 @@ def sanitise_api_error(response: Response) -> Response:
     elif kind == "Search Error":
         error["message"] = search_failed_message()
     elif kind == "Search Index Error":
-        error["message"] = index_failed_message()
+        if _REFUSED_BY_SOLR.search(str(error.get("message", ""))):
+            # Solr refused the document itself (e.g. a field too long to index): the
+            # caller's data, not an unavailable service
+            error["message"] = index_refused_message()
+            response.status_code = 400
+        else:
+            error["message"] = index_failed_message()
     else:
         return response
     response.set_data(json.dumps(body))

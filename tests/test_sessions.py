@@ -266,3 +266,26 @@ def test_an_unknown_session_id_is_replaced(app, user):
     assert log_in(victim, user).status_code == 302
     assert cookie(victim, "ckan") != "chosen-by-the-attacker"
     assert logged_in_as(client_with(app, ckan="chosen-by-the-attacker")) is None
+
+
+# --- Redis down -----------------------------------------------------------------------------
+
+def test_pages_still_answer_when_the_session_store_is_down(app, user):
+    import socket
+    from redis import Redis
+
+    browser = app.test_client()
+    log_in(browser, user)
+    assert logged_in_as(browser) == user["id"]
+
+    with socket.socket() as probe:  # a port where nothing listens: Redis refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app.flask_app.session_interface.client = Redis(port=port, socket_timeout=1, socket_connect_timeout=1)
+
+    for client in (browser, app.test_client()):
+        page = client.get("/dataset/")
+        assert page.status_code == 200
+        assert logged_in_as(client) is None  # anonymous while the sessions cannot be read
+    response = log_in(app.test_client(), user)
+    assert response.status_code < 500

@@ -11,6 +11,10 @@
   stamp than the user's current one — the password was changed by the user, reset by
   e-mail or by a sysadmin — ends that session. The session that changed its own
   password carries on (it is re-stamped in the same request); all others end.
+- **Redis down**: sessions cannot be read nor kept, so everyone browses anonymously
+  (pages still answer; logins do not hold) instead of every page failing; the session
+  store's client gives up after ``ckanext.datasud.sessions.redis_timeout`` seconds
+  instead of blocking a web worker on a frozen Redis.
 - **Logout** drops the user from the session (flask-login), deletes the session from
   Redis under its old id (a captured cookie then opens an anonymous session) and
   revokes the user's remember-me grant.
@@ -36,7 +40,9 @@ from typing import Any, Optional
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.config.middleware.common_middleware import CKANRedisSessionInterface
 from ckan.lib.redis import connect_to_redis
+from redis import Redis
 from flask import current_app, g, request, session
 from flask_login import user_logged_in, user_logged_out, user_loaded_from_cookie
 from flask_login.utils import decode_cookie
@@ -60,8 +66,44 @@ HARVEST_ACTIONS = {
 }
 
 
+class DegradableRedisSessionInterface(CKANRedisSessionInterface):
+    """CKAN's Redis sessions, with a client that times out, and that, when Redis cannot
+    be reached, opens an empty (anonymous) session and keeps nothing, instead of failing
+    the request."""
+
+    def __init__(self, app, serializer):
+        timeout = max(1, tk.asint(tk.config.get("ckanext.datasud.sessions.redis_timeout") or 2))
+        app.config["SESSION_REDIS"] = Redis.from_url(
+            tk.config["ckan.redis.url"], socket_timeout=timeout, socket_connect_timeout=timeout)
+        super().__init__(app)
+        self.serializer = serializer
+
+    def open_session(self, app, request):
+        try:
+            return super().open_session(app, request)
+        except RedisError:
+            log.warning("Session not read: Redis unavailable")
+            return self.session_class(sid=self._generate_sid(self.sid_length), permanent=self.permanent)
+
+    def save_session(self, app, session, response) -> None:
+        try:
+            super().save_session(app, session, response)
+        except RedisError:
+            log.warning("Session not kept: Redis unavailable")
+
+    def regenerate(self, session) -> None:
+        try:
+            super().regenerate(session)
+        except RedisError:
+            log.warning("Old session not deleted: Redis unavailable")
+            session.sid = self._generate_sid(self.sid_length)  # a new id all the same
+            session.modified = True
+
+
 def install(app) -> None:
     """Register this module's request hooks on CKAN's Flask app."""
+    if type(app.session_interface) is CKANRedisSessionInterface:
+        app.session_interface = DegradableRedisSessionInterface(app, app.session_interface.serializer)
     # Before CKAN's own hook identifies the user (flask-login reads the session and the
     # remember-me cookie there): stale sessions and revoked cookies are dropped first.
     app.before_request_funcs.setdefault(None, []).insert(0, end_stale_sessions)

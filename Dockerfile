@@ -49,6 +49,10 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CKAN_INI=/srv/datasud/config/production.ini \
     CKAN_STORAGE_PATH=/var/lib/ckan
 
+# gunicorn's control socket in the container's own /tmp: its default, under $HOME
+# (/var/lib/ckan, the storage volume), would be shared by every web container.
+ENV GUNICORN_CMD_ARGS="--control-socket /tmp/gunicorn.ctl"
+
 # The unprivileged user of every process; /var/lib/ckan (uploads, webassets,
 # Celery beat's schedule) is its only writable place, a volume in production.
 RUN groupadd --system --gid 900 ckan \

@@ -58,7 +58,7 @@ def web_app(demo_data):
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT / "config"), "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--timeout", "120", "wsgi:application"],
+             "--workers", "1", "--timeout", "120", "--no-control-socket", "wsgi:application"],
             env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

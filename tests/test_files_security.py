@@ -102,6 +102,13 @@ def test_an_uploaded_html_file_is_downloaded_sandboxed_never_rendered(create_wit
     ranged = app.get(path, headers={**reviewer, "Range": "bytes=0-14"})
     assert ranged.status_code == 206 and ranged.get_data() == EXPLOIT[:15]
     assert_cannot_script(ranged)
+    # a trailing slash serves no file, or the same hardened one
+    for path in (download_paths(partner["dataset"], resource)[0] + "/", path + "/"):
+        response = app.get(path, headers=reviewer, status=None)
+        assert response.status_code in (200, 404), path
+        if response.status_code == 200:
+            assert_cannot_script(response)
+        assert (EXPLOIT in response.get_data()) == (response.status_code == 200)
     # and nothing was decided in the reviewer's name
     shown = helpers.call_action("datasud_workflow_show", id=partner["dataset"]["id"])
     assert shown["state"] == "submitted"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import ckan.model as model
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
@@ -89,20 +90,19 @@ def public_doors(app, world) -> dict[str, bool]:
             }
 
 
-@pytest.mark.parametrize("state", ["draft", "submitted", "committee", "commission", "published", "withdrawn"])
-def test_visibility_matrix(app, world, state):
-    move_to(state, world["dataset"]["id"], world["sysadmin"])
+def visible(state, role) -> bool:
+    if state == "published" or role in ("member", "sysadmin"):
+        return True
+    if role in ("legal", "committee"):
+        return state in REVIEW_STATES
+    return False
+
+
+def assert_matrix(app, world, state):
     assert helpers.call_action("datasud_workflow_show", {"user": world["sysadmin"]["name"]},
                                id=world["dataset"]["id"])["state"] == state
     for role in ROLES:
-        if state == "published":
-            expected = True
-        elif role in ("member", "sysadmin"):
-            expected = True
-        elif role in ("legal", "committee"):
-            expected = state in REVIEW_STATES
-        else:
-            expected = False
+        expected = visible(state, role)
         seen = doors(app, world, world["headers"][role])
         # the DCAT catalogue is the public catalogue: unpublished datasets never appear there
         if state != "published":
@@ -111,3 +111,53 @@ def test_visibility_matrix(app, world, state):
             seen.pop("dcat_catalog") if role != "anonymous" else None
         assert seen == {door: expected for door in seen}, (state, role)
     assert public_doors(app, world)["feed"] is (state == "published")
+
+
+@pytest.mark.parametrize("state", ["draft", "submitted", "committee", "commission", "published", "withdrawn"])
+def test_visibility_matrix(app, world, state):
+    move_to(state, world["dataset"]["id"], world["sysadmin"])
+    assert_matrix(app, world, state)
+
+
+# Every action that takes ``private`` (or a dataset type), with the inputs that once
+# bypassed the workflow: strings a loose parser reads as true while CKAN stores false.
+def bypasses(world):
+    ds, org_id = world["dataset"], world["dataset"]["owner_org"]
+    full = helpers.call_action("package_show", {"user": world["sysadmin"]["name"]}, id=ds["id"])
+    return [
+        ("package_patch", {"id": ds["id"], "private": "on"}),
+        ("package_patch", {"id": ds["id"], "private": " true"}),
+        ("package_patch", {"id": ds["id"], "private": 0}),
+        ("package_revise", {"match": {"id": ds["id"]}, "update": {"private": "TRUE "}}),
+        ("package_revise", {"match": {"id": ds["id"]}, "update__private": ""}),
+        ("package_update", {**full, "private": "yes please"}),
+        ("package_update", {**full, "private": None}),
+        ("bulk_update_public", {"datasets": [ds["id"]], "org_id": org_id}),
+        ("bulk_update_public", {"datasets": ds["id"], "org_id": org_id}),
+        ("package_create", {"name": "jeu-en-validation-bis", "title": ds["title"], "notes": "Copie.",
+                            "owner_org": org_id, "themes": ["culture-tourisme"], "private": "on"}),
+        ("package_create", {"name": "jeu-en-validation-ter", "title": ds["title"], "notes": "Copie.",
+                            "owner_org": org_id, "themes": ["culture-tourisme"], "type": "foo", "private": False}),
+        ("harvest_source_patch", {"id": ds["id"], "private": False, "url": "https://example.org/dcat"}),
+    ]
+
+
+@pytest.mark.parametrize("state", ["draft", "submitted", "committee", "commission", "withdrawn"])
+def test_visibility_matrix_holds_against_the_bypasses(app, world, state):
+    """The partner's editor, then the organisation's admin, try every bypass: each is
+    refused with a clear error, and the matrix is the same as before."""
+    move_to(state, world["dataset"]["id"], world["sysadmin"])
+    admin = ckan_factories.User()
+    helpers.call_action("organization_member_create", id=world["dataset"]["owner_org"], username=admin["name"],
+                        role="admin")
+    admin_headers = {"Authorization": ckan_factories.APIToken(user=admin["name"])["token"]}
+    for headers in (world["headers"]["member"], admin_headers):
+        for action, data in bypasses(world):
+            response = app.post(f"/api/3/action/{action}", json=data, headers=headers, status=None)
+            assert response.status_code in (403, 409), (action, data, response.body)
+            if response.status_code == 409:
+                assert set(response.json["error"]) & {"private", "type", "datasets"}, (action, response.json)
+    assert_matrix(app, world, state)
+    model.Session.remove()
+    assert model.Package.get("jeu-en-validation-bis") is None and model.Package.get("jeu-en-validation-ter") is None
+    assert app.get("/dataset/").status_code == 200 and app.get("/").status_code == 200

@@ -11,6 +11,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.datasud import middleware, permissions, search, subscriptions
+from ckanext.datasud.logic import publication
 from ckanext.datasud.helpers import current_language
 
 
@@ -42,7 +43,13 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     def organization_facets(self, facets_dict, organization_type, package_type):
         return search.dataset_facets(facets_dict)
 
-    # IPackageController
+    # IPackageController: nothing public outside the workflow, decided on what is stored
+    def create(self, pkg):
+        publication.check_created(pkg)
+
+    def edit(self, pkg):
+        publication.check_edited(pkg)
+
     def before_dataset_index(self, pkg_dict):
         return search.before_dataset_index(pkg_dict)
 

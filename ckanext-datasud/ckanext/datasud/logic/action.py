@@ -17,8 +17,9 @@ from ckan.lib.navl.dictization_functions import validate
 from ckanext.datasud import conventions
 from ckanext.datasud.harvesting import actions as harvest_actions, records
 from ckanext.datasud.logic import schema as datasud_schema
-from ckanext.datasud.logic import workflow_action
+from ckanext.datasud.logic import publication, workflow_action
 from ckanext.datasud.logic.workflow_action import *  # noqa: F401,F403 - the workflow's actions
+from ckanext.datasud.logic.workflow_action import revalidate, state_of
 from ckanext.datasud.harvesting.actions import *  # noqa: F401,F403 - harvest sources
 from ckanext.datasud.model import Convention, PublicationOverride
 
@@ -26,7 +27,8 @@ __all__ = [
     "datasud_convention_create", "datasud_convention_update", "datasud_convention_show",
     "datasud_convention_list", "datasud_convention_delete", "datasud_partner_list",
     "datasud_publication_override_set", "datasud_publication_override_delete", "datasud_key_figures",
-    "package_create", "package_update", "bulk_update_public", "harvest_job_create",
+    "package_create", "package_update", "bulk_update_public", "bulk_update_private", "package_owner_org_update",
+    "harvest_job_create",
 ] + workflow_action.__all__ + harvest_actions.__all__
 
 _ = tk._
@@ -277,7 +279,11 @@ def datasud_key_figures(context, data_dict):
     }
 
 
-# --- Only a partner with a convention in force publishes ------------------------------
+# --- Nothing public outside the workflow; only a partner with a convention publishes ---
+# The rule is decided on the values CKAN stores, by the dataset hooks (logic/publication.py).
+# These chained actions refuse earlier, with the same errors, on CKAN's own reading of the
+# input (before any work is done), and cover what the hooks do not see: bulk updates and
+# changes of organisation, which write without package_update.
 
 def _refuse_if_cannot_publish(org_id: str | None) -> None:
     org = conventions.organization_of(org_id) if org_id else None
@@ -285,29 +291,10 @@ def _refuse_if_cannot_publish(org_id: str | None) -> None:
         raise tk.ValidationError({"private": [conventions.refusal_message(org.title)]})
 
 
-def _becomes_public(data_dict: dict, current: model.Package | None) -> bool:
-    """Whether the call makes a dataset public (harvest sources are not datasets)."""
-    if (data_dict.get("type") or (current.type if current is not None else "dataset")) == "harvest":
-        return False
-    private = data_dict.get("private")
-    if private is None:
-        will_be_private = current.private if current is not None else False
-    else:
-        will_be_private = tk.asbool(private)
-    if will_be_private:
-        return False
-    if current is None or current.private:
-        return True
-    # a public dataset moving to another organisation becomes public there
-    new_org = data_dict.get("owner_org")
-    return bool(new_org) and conventions.organization_of(new_org) is not None and \
-        conventions.organization_of(new_org).id != current.owner_org
-
-
-def _refuse_unvalidated() -> None:
-    raise tk.ValidationError({"private": [_(
-        "A dataset is published by the validation workflow (legal opinion, steering committee, "
-        "Commission permanente if needed): keep it private and submit it for validation.")]})
+def _refuse_if_published_by_hand(data_dict: dict) -> None:
+    """A call that would store ``private=False`` on a dataset the workflow has not published."""
+    if "private" in data_dict and not publication.stored_private(data_dict["private"]):
+        raise publication.unvalidated_error()
 
 
 # Edits of a published dataset that need a new validation: the dataset goes back to the
@@ -317,41 +304,47 @@ REVALIDATED_FIELDS = ("license_id", "publication_mode", "owner_org")
 
 @tk.chained_action
 def package_create(up_func, context, data_dict):
-    if records.current() is not None and records.publishes_directly():
+    if "type" in data_dict:
+        publication.check_type(data_dict["type"])
+    if data_dict.get("type") == publication.HARVEST_SOURCE:
+        if "private" in data_dict:
+            publication.stored_private(data_dict["private"])  # readable, or a clear error
+        return up_func(context, data_dict)  # its own checks: harvesting/actions.py
+    if records.publishes_directly():
         return up_func(context, data_dict)  # a pre-validated harvest source (its history says so)
-    if data_dict.get("type", "dataset") == "dataset" and not context.get("datasud_workflow"):
-        if "private" in data_dict and not tk.asbool(data_dict["private"]):
-            _refuse_unvalidated()
+    if "private" not in data_dict:
         data_dict["private"] = True  # a draft, until the workflow publishes it
-    elif _becomes_public(data_dict, None):
-        _refuse_if_cannot_publish(data_dict.get("owner_org"))
+    _refuse_if_published_by_hand(data_dict)
     return up_func(context, data_dict)
 
 
 @tk.chained_action
 def package_update(up_func, context, data_dict):
-    from ckanext.datasud.logic.workflow_action import revalidate, state_of
-    current = model.Package.get(data_dict.get("id") or data_dict.get("name") or "")
-    if records.current() is not None and records.publishes_directly():
-        return up_func(context, data_dict)  # a pre-validated harvest source (its history says so)
-    if current is None or current.type != "dataset" or context.get("datasud_workflow"):
-        if current is not None and _becomes_public(data_dict, current):
-            _refuse_if_cannot_publish(data_dict.get("owner_org") or current.owner_org)
+    name_or_id = data_dict.get("id") or data_dict.get("name")
+    current = model.Package.get(name_or_id) if isinstance(name_or_id, str) else None
+    if current is None:
+        return up_func(context, data_dict)  # CKAN answers: missing id, or not found
+    if "type" in data_dict and data_dict["type"] != current.type:
+        raise tk.ValidationError({"type": [_("The type of a dataset cannot be changed.")]})
+    if "private" in data_dict:
+        publication.stored_private(data_dict["private"])  # readable, or a clear error
+    if current.type == publication.HARVEST_SOURCE or records.publishes_directly():
         return up_func(context, data_dict)
-    state = state_of(current.id)
-    if state != "published":
-        if "private" in data_dict and not tk.asbool(data_dict["private"]):
-            _refuse_unvalidated()
+    if state_of(current.id) != "published":
+        _refuse_if_published_by_hand(data_dict)
         return up_func(context, data_dict)
     # published: stays public unless made private; some edits need a new validation
     changed = [key for key in REVALIDATED_FIELDS
                if key in data_dict and data_dict[key] not in (None, "") and
                str(data_dict[key]) not in (_current_value(current, key), _org_name(current))]
-    result = up_func(context, data_dict)
-    if changed:
-        revalidate(context, current, changed)
-        result = tk.get_action("package_show")({**context, "ignore_auth": True}, {"id": current.id})
-    return result
+    if not changed:
+        return up_func(context, data_dict)
+    # the edit and the return to the legal service are committed (and indexed) together
+    up_func({**context, "defer_commit": True}, data_dict)
+    revalidate(context, current, changed)
+    if context.get("return_id_only"):
+        return current.id
+    return tk.get_action("package_show")({**context, "ignore_auth": True}, {"id": current.id})
 
 
 def _current_value(package: model.Package, key: str) -> str:
@@ -364,14 +357,54 @@ def _org_name(package: model.Package) -> str:
     return org.name if org else ""
 
 
+def _bulk_targets(data_dict: dict) -> list[model.Package]:
+    """The datasets a bulk update will change, found as CKAN finds them (ids of the
+    organisation ``org_id``); malformed input is refused (stock CKAN answers 500)."""
+    datasets, org_id = data_dict.get("datasets"), data_dict.get("org_id")
+    if not isinstance(datasets, list) or not all(isinstance(d, str) for d in datasets):
+        raise tk.ValidationError({"datasets": [_("Give a list of dataset ids.")]})
+    if not isinstance(org_id, str) or not org_id:
+        raise tk.ValidationError({"org_id": [_("Give the id of the organisation.")]})
+    if not datasets:
+        return []
+    return model.Session.query(model.Package).filter(
+        model.Package.id.in_(datasets), model.Package.owner_org == org_id).all()
+
+
 @tk.chained_action
 def bulk_update_public(up_func, context, data_dict):
-    from ckanext.datasud.logic.workflow_action import state_of
-    if any(state_of(model.Package.get(d).id) != "published"
-           for d in data_dict.get("datasets", []) if model.Package.get(d) is not None):
-        _refuse_unvalidated()
-    _refuse_if_cannot_publish(data_dict.get("org_id"))
+    targets = _bulk_targets(data_dict)
+    tk.check_access("bulk_update_public", context, data_dict)
+    if any(p.type != publication.HARVEST_SOURCE and state_of(p.id) != "published" for p in targets):
+        raise publication.unvalidated_error()
+    _refuse_if_cannot_publish(data_dict["org_id"])
     return up_func(context, data_dict)
+
+
+@tk.chained_action
+def bulk_update_private(up_func, context, data_dict):
+    _bulk_targets(data_dict)
+    return up_func(context, data_dict)
+
+
+@tk.chained_action
+def package_owner_org_update(up_func, context, data_dict):
+    """A public dataset moving to another organisation (or to none) goes back to the legal
+    service, as when package_update changes ``owner_org``: the new producer's convention
+    and the licence are checked again. (package_create and package_update call this action
+    with the organisation they have just stored: no move, nothing to do.)"""
+    name_or_id, org_ref = data_dict.get("id"), data_dict.get("organization_id")
+    if not isinstance(name_or_id, str) or not isinstance(org_ref, (str, type(None))):
+        raise tk.ValidationError({"organization_id": [_("Give the id of the dataset and of the organisation.")]})
+    package = model.Package.get(name_or_id)
+    org = model.Group.get(org_ref) if org_ref else None
+    moves = (package is not None and package.type != publication.HARVEST_SOURCE and not package.private
+             and (org.id if org is not None else None) != package.owner_org)
+    if not moves:
+        return up_func(context, data_dict)
+    result = up_func({**context, "defer_commit": True}, data_dict)
+    revalidate(context, package, ["owner_org"])
+    return result
 
 
 @tk.chained_action

@@ -38,9 +38,10 @@ FORMAT = "datasud-backup/1"
 # What CKAN regenerates from the code: not backed up.
 REGENERATED = {"webassets"}
 # Lines of the secrets file that travel with the data: the key that signs sessions and
-# API tokens (without it, every API token of the restored portal is void). The services'
-# passwords stay those of the machine the archive is restored on.
-PORTABLE_SECRETS = ("CKAN_SECRET_KEY",)
+# API tokens (without it, every API token of the restored portal is void) and the
+# password of the sysadmin account the database holds (which `bin/datasud up` prints).
+# The services' passwords stay those of the machine the archive is restored on.
+PORTABLE_SECRETS = ("CKAN_SECRET_KEY", "DATASUD_ADMIN_PASSWORD")
 
 
 class BackupError(Exception):

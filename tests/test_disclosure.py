@@ -269,7 +269,9 @@ def test_harvest_job_create_when_the_queue_is_back_runs(app, a_source):
                         headers=_token(a_source["sysadmin"]))
     assert response.json["result"]["status"] == "Running"
     from ckanext.harvest import queue
-    queue.purge_queues()
+    waiting = queue.get_connection().lrange(queue.get_gather_routing_key(), 0, -1)
+    assert any(response.json["result"]["id"] in item for item in waiting)
+    queue.purge_queues()  # this test site's queues only (named after ckan.site_id)
 
 
 def test_run_now_with_the_queue_down_flashes_a_french_message(app, a_source, queue_down):

@@ -53,9 +53,12 @@ def test_a_dataset_goes_through_the_web_ui_to_the_public(app):
 
 
 def test_the_validation_page_is_closed_to_others(app):
-    dataset = factories.Dataset(private=True)
+    dataset, published = factories.Dataset(private=True), factories.Dataset()
     stranger = ckan_factories.User()
+    # a draft they may not see is not there for them, as on its own page
     assert app.get(f"/dataset/{dataset['name']}/validation", headers=token_headers(stranger),
+                   status=None).status_code == 404
+    assert app.get(f"/dataset/{published['name']}/validation", headers=token_headers(stranger),
                    status=None).status_code == 403
 
 

@@ -41,13 +41,25 @@ def _queue_errors() -> tuple[type[BaseException], ...]:
     return (redis.RedisError, OSError)
 
 
+PING_TIMEOUT_SECONDS = 2
+
+
 def check_queue() -> None:
-    """Raise :class:`HarvestQueueUnavailable` when the gather queue does not answer."""
+    """Raise :class:`HarvestQueueUnavailable` when the gather queue does not answer within
+    a couple of seconds (a web worker must not wait on it)."""
+    import redis
     from ckanext.harvest import queue
     try:
         connection = queue.get_connection()
-        if hasattr(connection, "ping"):
-            connection.ping()
+        if isinstance(connection, redis.Redis):
+            kwargs = dict(connection.connection_pool.connection_kwargs)
+            kwargs.update(socket_connect_timeout=PING_TIMEOUT_SECONDS, socket_timeout=PING_TIMEOUT_SECONDS)
+            probe = redis.Redis(connection_pool=redis.ConnectionPool(
+                connection_class=connection.connection_pool.connection_class, **kwargs))
+            try:
+                probe.ping()
+            finally:
+                probe.close()
     except _queue_errors() as e:
         log.warning("harvest queue unreachable: %s", e)
         raise HarvestQueueUnavailable() from e

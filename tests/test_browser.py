@@ -68,7 +68,7 @@ def web_app(demo_data):
             try:
                 if requests.get(f"{url}/api/3/action/status_show", timeout=5).ok:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
                 pass
             if time.time() > deadline:
                 pytest.fail(f"the web app did not answer within 90 s: see {log_path}")

@@ -155,8 +155,8 @@ def test_harvest_now_needs_the_token(app, partner, harvest_source):
 
 # --- Other plugins' views -------------------------------------------------------------------
 
-@pytest.mark.parametrize("action", ["refresh", "clear"])
-def test_harvest_refresh_and_clear_need_the_token(app, harvest_source, action):
+@pytest.mark.parametrize("action", ["refresh", "clear", "delete"])
+def test_harvest_source_actions_need_the_token(app, harvest_source, action):
     browser = Browser(app, sysadmin_with_password())
     url = f"/harvest/{action}/{harvest_source['id']}"
 
@@ -164,6 +164,8 @@ def test_harvest_refresh_and_clear_need_the_token(app, harvest_source, action):
     # nor through a link: a GET changes nothing either
     assert browser.client.get(url, follow_redirects=False).status_code == 405
     assert jobs_of(harvest_source["id"]) == 0
+    model.Session.expire_all()
+    assert model.Package.get(harvest_source["id"]).state == "active"
     assert browser.post(url, with_token=True).status_code == 302
 
 

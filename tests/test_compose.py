@@ -59,8 +59,8 @@ EXPECTED_COMMANDS = {
     "worker": ["celery", "--app", "ckanext.datasud.celery_app", "worker", "--loglevel", "INFO"],
     "beat": ["celery", "--app", "ckanext.datasud.celery_app", "beat", "--loglevel", "INFO",
              "--schedule", "/var/lib/ckan/celerybeat-schedule"],
-    "harvest-gather": ["ckan", "-c", CKAN_INI, "harvester", "gather-consumer"],
-    "harvest-fetch": ["ckan", "-c", CKAN_INI, "harvester", "fetch-consumer"],
+    "harvest-gather": ["ckan", "-c", CKAN_INI, "datasud", "harvest-consumer", "gather"],
+    "harvest-fetch": ["ckan", "-c", CKAN_INI, "datasud", "harvest-consumer", "fetch"],
     "init": ["init"],
 }
 

@@ -14,6 +14,7 @@ Each test records what it did and what it observed (status codes, durations, cou
 from __future__ import annotations
 
 import datetime as dt
+import email.header
 import html
 import http.server
 import json
@@ -274,8 +275,10 @@ def own_redis(tmp_path):
 def fault_ini(tmp_path: Path, name: str, **options) -> Path:
     """test.ini with a few options changed, for the processes this module starts."""
     ini = tmp_path / f"{name}.ini"
+    test_ini = TEST_INI.read_text()
+    logging_sections = test_ini[test_ini.index("[loggers]"):]  # CKAN's commands read them from this file
     ini.write_text("[app:main]\n" f"use = config:{TEST_INI}\n"
-                   + "".join(f"{key} = {value}\n" for key, value in options.items()))
+                   + "".join(f"{key} = {value}\n" for key, value in options.items()) + "\n" + logging_sections)
     return ini
 
 
@@ -325,6 +328,9 @@ from ckan.config.middleware import make_app
 import ckan.plugins.toolkit as tk
 app = make_app(CKANConfigLoader(sys.argv[1]).get_config())
 with app._wsgi_app.test_request_context():
+    # warm-up (first queries, first Solr connection), so that the time below is the decision's
+    tk.get_action("datasud_workflow_show")({"user": sys.argv[2]}, {"id": sys.argv[3]})
+    tk.get_action("package_search")({"user": sys.argv[2]}, {"q": "*:*", "rows": 1})
     started = time.monotonic()
     shown = tk.get_action("datasud_workflow_submit")({"user": sys.argv[2]}, {"id": sys.argv[3]})
     print(json.dumps({"state": shown["state"], "seconds": time.monotonic() - started}))
@@ -337,6 +343,10 @@ def member_of(group_name: str) -> dict:
         ckan_factories.Group(name=group_name)
     helpers.call_action("group_member_create", id=group_name, username=user["name"], role="member")
     return user
+
+
+def header(value) -> str:
+    return str(email.header.make_header(email.header.decode_header(value or "")))
 
 
 def outbox_rows() -> list[OutboxMessage]:
@@ -368,7 +378,8 @@ def test_a_workflow_decision_with_redis_down_does_not_block_and_its_emails_are_s
     review = model.Session.query(Review).filter_by(package_id=dataset["id"], transition="submit").one()
     kept = outbox_rows()
     assert [(row.task, row.arguments["args"]) for row in kept] == [("datasud.notify_transition", [review.id])]
-    assert kept[0].last_error
+    kept_error = kept[0].last_error
+    assert kept_error
 
     # Redis back: the outbox is flushed to a worker, which sends the e-mails
     if fault == "killed":
@@ -384,8 +395,8 @@ def test_a_workflow_decision_with_redis_down_does_not_block_and_its_emails_are_s
         assert "queued: 1; still kept: 0" in flushed.stdout
         assert outbox_rows() == []
         subject = f"[DataSud] À valider : Cinémas {fault}"
-        mail = wait_for(lambda: [m for m in worker_mailbox.messages if legal["email"] in (m["To"] or "")
-                                 and f"Cinémas {fault}" in str(m["Subject"])], timeout=60, what="the e-mail")
+        mail = wait_for(lambda: [m for m in worker_mailbox.messages if legal["email"] in header(m["To"])
+                                 and header(m["Subject"]) == subject], timeout=60, what="the e-mail")
     finally:
         worker.stop()
     assert len(mail) == 1
@@ -394,9 +405,8 @@ def test_a_workflow_decision_with_redis_down_does_not_block_and_its_emails_are_s
            "an editor submits a dataset (datasud_workflow_submit in a CKAN process whose broker is that Redis); "
            "then Redis back, a worker started, `ckan datasud outbox --flush`",
            f"the decision answered in {answer['seconds']:.1f} s (process {wall:.0f} s with CKAN's start), state "
-           f"submitted; its e-mail task kept in datasud_outbox ({kept[0].last_error.split(':')[0]}); "
+           f"submitted; its e-mail task kept in datasud_outbox ({kept_error.split(':')[0]}); "
            f"flushed: 1 queued, 0 kept; the legal reviewer received « {subject} »")
-    del subject
 
 
 def test_the_next_task_queued_drains_the_outbox_first():
@@ -559,4 +569,5 @@ def test_a_worker_killed_mid_copy_frees_the_dataset_and_the_copy_is_delivered_ag
            "a worker copying a partner's file (server stalled mid-body) killed with SIGKILL, another worker started "
            "(visibility_timeout 10 s and lock TTL 6 s in this test; defaults 1200 s and 60 s)",
            f"the dataset's lock expired with its holder; the unacknowledged task was delivered again and the copy "
-           f"finished {seconds:.0f} s after the kill (2 requests to the partner, file stored once)")
+           f"finished {seconds:.0f} s after the kill (kombu looks for expired deliveries about every 100 s); "
+           "2 requests to the partner, file stored once")

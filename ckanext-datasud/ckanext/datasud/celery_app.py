@@ -62,7 +62,7 @@ def make_celery(config: dict[str, Any]) -> Celery:
     # publishing is not retried (``task_publish_retry``); what could not be queued goes
     # to the outbox (outbox.py). Workers, in their own processes, keep reconnecting.
     timeout = float(config.get(BROKER_TIMEOUT_OPTION) or BROKER_TIMEOUT_DEFAULT)
-    redis_options = {"socket_connect_timeout": timeout, "socket_timeout": max(timeout, 5.0),
+    redis_options = {"socket_connect_timeout": timeout, "socket_timeout": max(timeout, 3.0),
                      "retry_on_timeout": False}
     # A message taken by a worker that dies before acknowledging it (acks_late) goes back
     # to the queue after the visibility timeout: above the longest task (a file copy,
@@ -71,11 +71,13 @@ def make_celery(config: dict[str, Any]) -> Celery:
     visibility = int(config.get(VISIBILITY_OPTION) or VISIBILITY_DEFAULT)
     celery.conf.update(
         broker_connection_timeout=timeout,
-        broker_transport_options={"visibility_timeout": visibility, **redis_options},
+        # a refused connection is tried twice, without kombu's default 2 s retry loop
+        broker_transport_options={"visibility_timeout": visibility, **redis_options, "max_retries": 1,
+                                  "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
         result_backend_transport_options={"visibility_timeout": visibility, **redis_options,
                                           "retry_policy": {"max_retries": 0}},
         redis_socket_connect_timeout=timeout,
-        redis_socket_timeout=max(timeout, 5.0),
+        redis_socket_timeout=max(timeout, 3.0),
         redis_retry_on_timeout=False,
         task_publish_retry=False,
         task_serializer="json",

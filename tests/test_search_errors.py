@@ -128,3 +128,21 @@ def test_a_write_solr_refuses_says_so_in_french_and_stores_nothing(app):
                         json={"package_id": dataset["id"], "url": "https://exemple.fr/" + "a" * 40000})
     assert response.status_code == 400
     _assert_plain(response.body)
+
+
+def test_a_form_whose_write_solr_refuses_shows_no_internals(app):
+    """The dataset form: CKAN's 500 page quoted Solr's answer (and, Solr down, its URL)."""
+    sysadmin, org = ckan_factories.Sysadmin(), factories.Organization()
+    dataset = factories.Dataset(owner_org=org["id"], private=True)
+    headers = {"Authorization": ckan_factories.APIToken(user=sysadmin["name"])["token"]}
+    url = f"/dataset/edit/{dataset['name']}"
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', app.get(url, headers=headers).body)
+    response = app.post(url, headers=headers, status=None, data={
+        **({"_csrf_token": token.group(1)} if token else {}), "name": dataset["name"], "title": "x" * 40000,
+        "notes": "Description.", "themes": "culture-tourisme", "owner_org": org["id"], "private": "True",
+        "license_id": "etalab-2.0", "publication_mode": "download", "save": ""})
+    assert response.status_code == 500, response.status_code
+    assert "Le portail a rencontré une erreur interne" in response.body
+    _assert_plain(re.sub(r"<(script|link)[^>]*>", "", response.body))
+    model.Session.remove()
+    assert model.Package.get(dataset["id"]).title == dataset["title"]

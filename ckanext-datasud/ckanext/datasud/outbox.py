@@ -10,9 +10,9 @@ transaction is left alone) and logged; :func:`drain` queues it again, oldest fir
 - every minute from Celery beat (task ``datasud.drain_outbox``),
 - by hand: ``ckan datasud outbox`` lists it, ``ckan datasud outbox --flush`` sends it.
 
-A task may thus be sent twice (sent, but the broker's answer lost): the tasks queued
-this way are idempotent or harmless when repeated (``notify_transition`` e-mails once
-per review and recipient, ``sync_downloads`` rechecks files).
+A task is at worst sent twice (published, but the broker's answer lost, or the database
+commit failing after the publish): ``sync_downloads`` is idempotent (it rechecks the
+files), ``notify_transition`` would send its e-mails twice — preferred to losing them.
 """
 from __future__ import annotations
 

@@ -265,7 +265,18 @@ def _audit_module():
     return module
 
 
-def test_audit_says_so_when_it_cannot_reach_its_advisory_database(tmp_path):
+@pytest.fixture(scope="module")
+def pip_audit_installed(tmp_path_factory):
+    """pip-audit installed in .cache/pip-audit-venv (from PyPI, once), so that the test
+    below meets the advisory database that cannot be reached, not the install."""
+    tmp = tmp_path_factory.mktemp("audit")
+    advisories = tmp / "advisories.json"
+    advisories.write_text(json.dumps([{"id": "TEST-OLD", "package": "ckan", "affected": "<2.0"}]))
+    result = run_datasud("audit", "--offline", str(advisories), env=datasud_env(tmp / "var"), timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_audit_says_so_when_it_cannot_reach_its_advisory_database(tmp_path, pip_audit_installed):
     closed = f"http://127.0.0.1:{free_port()}"
     env = datasud_env(tmp_path / "var", HTTPS_PROXY=closed, HTTP_PROXY=closed, https_proxy=closed,
                       http_proxy=closed, NO_PROXY="", no_proxy="", PIP_INDEX_URL=f"{closed}/simple")
@@ -273,9 +284,20 @@ def test_audit_says_so_when_it_cannot_reach_its_advisory_database(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
     assert "audit NOT done" in output
-    assert "could not reach the advisory database" in output or "could not install pip-audit" in output
+    assert "could not reach the advisory database" in output
     assert "no known vulnerabilit" not in output.lower()
     assert "Traceback" not in output
+
+
+def test_audit_says_so_when_it_cannot_even_install_pip_audit(tmp_path):
+    closed = f"http://127.0.0.1:{free_port()}"
+    env = datasud_env(tmp_path / "var", DATASUD_CACHE=str(tmp_path / "cache"), PIP_INDEX_URL=f"{closed}/simple",
+                      PIP_RETRIES="0", PIP_TIMEOUT="2")
+    result = run_datasud("audit", env=env, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert "audit NOT done" in output and "could not install pip-audit" in output
+    assert "no known vulnerabilit" not in output.lower()
 
 
 def test_audit_offline_lists_the_advisories_that_match(tmp_path):

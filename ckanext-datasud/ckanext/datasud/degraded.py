@@ -30,6 +30,8 @@ from werkzeug.exceptions import InternalServerError
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.datasud import search_errors
+
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 60
@@ -215,14 +217,10 @@ def _after_request(response: Response) -> Response:
 def _api_answer(response: Response) -> Response:
     """CKAN's Action API catches search errors itself (409/500): those that mean Solr is
     unreachable become a 503 with a French message."""
-    if response.status_code not in (409, 500) or not response.is_json:
+    if response.status_code not in (409, 500):
         return response
-    try:
-        body = json.loads(response.get_data(as_text=True))
-    except ValueError:
-        return response
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict) or error.get("__type") not in API_SEARCH_ERROR_TYPES:
+    body, error = search_errors.api_error_of(response)
+    if error is None or error.get("__type") not in API_SEARCH_ERROR_TYPES:
         return response
     if error["__type"] != "Search Connection Error" and not unavailable_message(str(error.get("message", ""))):
         return response

@@ -149,17 +149,26 @@ def package_search(up_func, context, data_dict):
 
 # --- Answers ------------------------------------------------------------------------
 
-def sanitise_api_error(response: Response) -> Response:
-    """An Action API error about search keeps its status and CKAN's envelope, with a
-    French message instead of Solr's internals."""
-    if not request.path.startswith(API_PREFIX) or response.status_code < 400 or not response.is_json:
-        return response
+def api_error_of(response: Response) -> tuple[Optional[dict], Optional[dict]]:
+    """The body and the ``error`` object of an Action API error answer (CKAN's JSON
+    envelope), or ``(None, None)`` when the answer is not one."""
+    if not response.is_json:
+        return None, None
     try:
         body = json.loads(response.get_data(as_text=True))
     except ValueError:
-        return response
+        return None, None
     error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
+    return (body, error) if isinstance(error, dict) else (None, None)
+
+
+def sanitise_api_error(response: Response) -> Response:
+    """An Action API error about search keeps its status and CKAN's envelope, with a
+    French message instead of Solr's internals."""
+    if not request.path.startswith(API_PREFIX) or response.status_code < 400:
+        return response
+    body, error = api_error_of(response)
+    if error is None:
         return response
     kind = error.get("__type")
     if kind == "Search Query Error":

@@ -84,7 +84,11 @@ class DataSudHarvesterMixin:
         if self._get_object_extra(harvest_object, "status") == "delete":
             return records.withdraw(harvest_object)
         with records.importing(harvest_object):
-            return self.import_record(harvest_object)
+            result = self.import_record(harvest_object)
+            # what was absorbed (records.warn), after the import: saving commits
+            for message in records.warnings():
+                self._save_object_error(message, harvest_object, "Validation")
+            return result
 
     def import_record(self, harvest_object):
         return super().import_stage(harvest_object)

@@ -93,6 +93,7 @@ class DataSudCKANHarvester(DataSudHarvesterMixin, CKANHarvester):
         except ValueError as e:
             self._save_object_error(str(e), harvest_object, "Import")
             return False
+        records.warn(*dataset.pop(mapping.WARNINGS, []))
         dataset["id"] = package_dict["id"]
         dataset["extras"].append({"key": "guid", "value": harvest_object.guid})
         existing = model.Package.get(package_dict["id"])

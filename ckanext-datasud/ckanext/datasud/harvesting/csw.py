@@ -49,7 +49,6 @@ from lxml import etree
 
 from ckanext.datasud.harvesting import download, inspire, mapping, records, safety
 from ckanext.datasud.harvesting.base import DataSudHarvesterMixin
-from ckanext.datasud.licences import licence_title
 
 log = logging.getLogger(__name__)
 
@@ -300,8 +299,7 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
         if not package_dict:
             self._save_object_error("Fiche écartée par une extension du moissonnage.", harvest_object, "Import")
             return False
-        for warning in inspire.InspireValidator.warnings(tree) + package_dict.pop("__warnings", []):
-            self._save_object_error(warning, harvest_object, "Validation")
+        records.warn(*inspire.InspireValidator.warnings(tree))
         return self._save(harvest_object, package_dict, package, settings)
 
     def _existing_package(self, harvest_object) -> Optional[model.Package]:
@@ -389,11 +387,7 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
         # never Licence Ouverte by default: without conditions of use, the source's default
         # licence or "not specified"; an unknown licence is "not specified", kept as written
         dataset = mapping.to_datasud(record, settings, landing_page=self._landing_page(harvest_object, settings))
-        harvested = {e["key"]: e["value"] for e in dataset["extras"]}.get(mapping.LICENCE_AS_HARVESTED)
-        dataset["__warnings"] = [
-            f"{inspire.WARNING_PREFIX}licence non reconnue (« {harvested} ») : le jeu de données est importé avec "
-            f"la licence « {licence_title(dataset['license_id']) or dataset['license_id']} », le texte d'origine "
-            "est conservé."] if harvested else []
+        records.warn(*dataset.pop(mapping.WARNINGS, []))
         return dataset
 
     def _landing_page(self, harvest_object, settings) -> str:

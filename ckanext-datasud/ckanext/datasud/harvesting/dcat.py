@@ -131,6 +131,7 @@ def _map(dataset_dict: dict[str, Any], settings, package_id) -> None:
     """Replace, in place, the stock profile's dict by DataSud's dataset."""
     keep = {k: dataset_dict[k] for k in ("id", "name") if dataset_dict.get(k)}
     mapped = mapping.to_datasud(dataset_dict, settings)
+    records.warn(*mapped.pop(mapping.WARNINGS, []))
     mapped.update(keep)
     mapped["private"] = records.target_private(package_id)
     if package_id:

@@ -15,9 +15,14 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.datasud import vocabularies
 from ckanext.datasud.harvesting.settings import SourceSettings
-from ckanext.datasud.licences import licence_id_for
+from ckanext.datasud.licences import licence_id_for, licence_title
 
 KEPT_EXTRAS = ("guid", "uri", "identifier")
+# Warnings about a record (a value dropped, normalised or guessed): readers may put some
+# under this key of the record; to_datasud returns them, with its own, under the same key
+# of the dataset; the harvester pops them and hands them to records.warn().
+WARNINGS = "__warnings"
+WARNING_PREFIX = "Avertissement : "
 LICENCE_AS_HARVESTED = "harvested_licence"
 # Our register's "Autre licence / licence non précisée": an unknown licence is kept as
 # written in the ``harvested_licence`` extra (shown on the page, listed in reports).
@@ -124,6 +129,24 @@ def format_label(value: Optional[str]) -> str:
     return value
 
 
+def record_label(record: dict[str, Any]) -> str:
+    """How a warning names a record: its title and its URI or identifier."""
+    extras = {e["key"]: e.get("value") for e in record.get("extras") or [] if e.get("key")}
+    title = (record.get("title") or "").strip()
+    ref = extras.get("uri") or record.get("uri") or extras.get("identifier") or extras.get("guid") or ""
+    if title and ref:
+        return f"« {title} » ({ref})"
+    return f"« {title} »" if title else str(ref or "sans identifiant")
+
+
+def warning(record: dict[str, Any], field: str, value: Any, text: str) -> str:
+    """A French warning naming the record, the field and the value, for the job report."""
+    shown = str(value)
+    if len(shown) > 200:
+        shown = shown[:200] + "…"
+    return f"{WARNING_PREFIX}fiche {record_label(record)}, champ {field} = « {shown} » : {text}"
+
+
 def _first(*values: Any) -> Any:
     for value in values:
         if value not in (None, "", [], {}):
@@ -162,6 +185,7 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
     title = (value("title") or "").strip()
     if not title:
         raise ValueError("Enregistrement sans titre : il n'est pas importé.")
+    warnings: list[str] = list(record.get(WARNINGS) or [])
     dataset: dict[str, Any] = {
         "type": "dataset",
         "title": title,
@@ -184,6 +208,10 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
 
     licence_id, harvested_licence = licence(record, settings)
     dataset["license_id"] = licence_id
+    if harvested_licence:
+        warnings.append(warning(record, "licence", harvested_licence,
+                                "licence non reconnue : le jeu de données est importé avec la licence "
+                                f"« {licence_title(licence_id) or licence_id} », le texte d'origine est conservé."))
 
     for key in ("issued", "modified", "temporal_start", "temporal_end", "version", "provenance",
                 "spatial", "spatial_text", "spatial_resolution_in_meters", "contact_name", "contact_email",
@@ -227,6 +255,7 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
     dataset["extras"] = kept
     dataset["resources"] = [resource(r, licence_id) for r in record.get("resources") or []
                             if (r.get("url") or r.get("download_url") or r.get("access_url"))]
+    dataset[WARNINGS] = warnings
     return dataset
 
 

@@ -34,6 +34,8 @@ WITHDRAW = "harvest_withdraw"
 _current: contextvars.ContextVar[Optional[SourceSettings]] = contextvars.ContextVar(
     "datasud_harvest_import", default=None)
 _publishes: contextvars.ContextVar[bool] = contextvars.ContextVar("datasud_harvest_publishes", default=False)
+_warnings: contextvars.ContextVar[Optional[list[str]]] = contextvars.ContextVar("datasud_harvest_warnings",
+                                                                                default=None)
 
 
 @contextlib.contextmanager
@@ -44,9 +46,11 @@ def importing(harvest_object) -> Iterator[SourceSettings]:
     token = _current.set(settings)
     publishes = _publishes.set(bool(settings.prevalidated and settings.owner_org and
                                     conventions.may_publish(settings.owner_org)))
+    warnings = _warnings.set([])
     try:
         yield settings
     finally:
+        _warnings.reset(warnings)
         _publishes.reset(publishes)
         _current.reset(token)
 
@@ -59,6 +63,23 @@ def publishes_directly() -> bool:
     """Whether the import under way may make its dataset public: a pre-validated source
     of a partner whose convention is in force."""
     return current() is not None and _publishes.get()
+
+
+def warn(*messages: str) -> None:
+    """Keep French warnings for the record being imported (what was absorbed: a value
+    dropped, normalised or guessed); the harvester writes them into the job report once
+    the import is over (:func:`warnings`)."""
+    kept = _warnings.get()
+    if kept is None:
+        return
+    for message in messages:
+        if message and message not in kept:
+            kept.append(message)
+
+
+def warnings() -> list[str]:
+    """The warnings kept for the record being imported, in order, without repeats."""
+    return list(_warnings.get() or [])
 
 
 def is_datasud_source(source_type: Optional[str]) -> bool:

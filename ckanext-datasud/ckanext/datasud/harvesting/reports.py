@@ -11,9 +11,10 @@ from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject
 from sqlalchemy import func
 
 from ckanext.datasud.harvesting.inspire import WARNING_PREFIX as INSPIRE_WARNING
+from ckanext.datasud.harvesting.mapping import WARNING_PREFIX as MAPPING_WARNING
 from ckanext.datasud.harvesting.settings import SourceSettings
 
-WARNING_PREFIXES = (INSPIRE_WARNING,)
+WARNING_PREFIXES = (INSPIRE_WARNING, MAPPING_WARNING)
 
 # ckanext-harvest's report_status → DataSud's words
 COUNTS = (("added", "new"), ("updated", "updated"), ("not modified", "unchanged"), ("deleted", "withdrawn"),

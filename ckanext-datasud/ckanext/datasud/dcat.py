@@ -64,7 +64,34 @@ def _themes(dataset_dict: dict) -> list[str]:
     return [t for t in themes if t in vocabularies.THEMES_BY_SLUG]
 
 
+# Keys of the parsed dataset dict holding values as the record wrote them, for the
+# harvest's mapping (harvesting/mapping.py, harvesting/values.py): every dcat:landingPage
+# (ckanext-dcat keeps one), and the dcat:keyword literals unsplit (ckanext-dcat splits
+# "Culture, Société, Service" on its commas), in the record's preferred language.
+LANDING_PAGES = "landing_pages"
+KEYWORDS_AS_WRITTEN = "keywords_as_written"
+
+
+def read_as_written(g, dataset_ref, dataset_dict: dict) -> None:
+    """Landing pages and keywords as written (sorted: rdflib gives triples in no stable
+    order, and the record's digest must not change between two reads)."""
+    dataset_dict[LANDING_PAGES] = sorted(str(o) for o in g.objects(dataset_ref, DCAT.landingPage))
+    by_language: dict[str, list[str]] = {}
+    for keyword in g.objects(dataset_ref, DCAT.keyword):
+        if isinstance(keyword, Literal):
+            language = (keyword.language or "").lower().split("-")[0]
+            by_language.setdefault(language, []).append(str(keyword))
+    chosen = by_language.get("fr", []) + by_language.get("", []) or by_language.get("en", []) or \
+        next((by_language[k] for k in sorted(by_language)), [])
+    dataset_dict[KEYWORDS_AS_WRITTEN] = sorted(chosen)
+
+
 class DataSudDCATProfile(RDFProfile):
+
+    def parse_dataset(self, dataset_dict, dataset_ref):
+        # H1a (issue 11, items 4 and 5): landing pages and keywords as written.
+        read_as_written(self.g, dataset_ref, dataset_dict)
+        return dataset_dict
 
     def graph_from_dataset(self, dataset_dict, dataset_ref):
         g = self.g

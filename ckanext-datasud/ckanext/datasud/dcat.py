@@ -6,7 +6,12 @@ ckanext-dcat already writes the fields whose names it knows (contact point,
 temporal coverage, frequency, landing page, spatial label and geometry, ...). This
 profile adds what is DataSud's own:
 
-- themes: the EU Data Theme of each DataSud theme, and the INSPIRE theme;
+- themes: the EU Data Theme of each DataSud theme, DataSud's own theme concept beside it
+  (``<site_url>/themes/<slug>``, in the scheme ``<site_url>/themes``: an EU theme stands
+  for several DataSud themes), and the INSPIRE theme;
+- what DCAT-AP has no term for, in DataSud's namespace ``<site_url>/ns#``: publication
+  mode, granularity, level of the geographic coverage, INSPIRE conformity, the kind of
+  each resource (so that another DataSud harvesting this one gets them back);
 - licences: the licence URI of licenses.json on every distribution (a resource's own
   licence, else the dataset's);
 - publication mode: in ``reference`` mode distributions only give an access URL (the
@@ -16,20 +21,30 @@ profile adds what is DataSud's own:
 - what the DCAT-AP 3 SHACL shapes (shared/dcat-ap-shacl) expect of the values ckanext-dcat
   writes as plain literals: formats as EU file types, media types as IANA IRIs, themes
   as SKOS concepts, the catalogue's publisher.
+
+ckanext-dcat runs the same profiles to *parse* harvested RDF: :meth:`parse_dataset`
+completes the stock reading of every harvested record (languages, themes of every
+vocabulary, licences on the dataset or as labelled blank nodes, publishers as vCard or
+SKOS, extents by URI or as WKT/GeoJSON/GML, DataSud's own terms) for
+:func:`ckanext.datasud.harvesting.mapping.to_datasud`.
 """
 from __future__ import annotations
 
 import json
+import re
+from typing import Optional
 
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDFS, SKOS, XSD
 
 import ckan.plugins.toolkit as tk
-from ckanext.dcat.profiles import DCAT, DCT, RDF, VCARD
+from ckanext.dcat.profiles import DCAT, DCT, GSP, LOCN, RDF, VCARD
 from ckanext.dcat.profiles.base import RDFProfile
 from ckanext.dcat.utils import resource_uri
 
 from ckanext.datasud import licences, vocabularies
+from ckanext.datasud.harvesting import geometry, mapping, themes
+from ckanext.datasud.harvesting.mapping import KEYWORDS_AS_WRITTEN, LANDING_PAGES
 
 LANGUAGE_FRA = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
 # skos:prefLabel of the concepts used as dcat:theme (EU Data Theme and INSPIRE theme tables)
@@ -64,17 +79,12 @@ def _themes(dataset_dict: dict) -> list[str]:
     return [t for t in themes if t in vocabularies.THEMES_BY_SLUG]
 
 
-# Keys of the parsed dataset dict holding values as the record wrote them, for the
-# harvest's mapping (harvesting/mapping.py, harvesting/values.py): every dcat:landingPage
-# (ckanext-dcat keeps one), and the dcat:keyword literals unsplit (ckanext-dcat splits
-# "Culture, Société, Service" on its commas), in the record's preferred language.
-LANDING_PAGES = "landing_pages"
-KEYWORDS_AS_WRITTEN = "keywords_as_written"
-
-
 def read_as_written(g, dataset_ref, dataset_dict: dict) -> None:
-    """Landing pages and keywords as written (sorted: rdflib gives triples in no stable
-    order, and the record's digest must not change between two reads)."""
+    """Every dcat:landingPage (ckanext-dcat keeps one) and the dcat:keyword literals
+    unsplit (ckanext-dcat splits "Culture, Société, Service" on its commas), in the
+    record's preferred language, for the harvest's mapping (harvesting/mapping.py chooses
+    and cleans them with harvesting/values.py). Sorted: rdflib gives triples in no stable
+    order, and the record's digest must not change between two reads."""
     dataset_dict[LANDING_PAGES] = sorted(str(o) for o in g.objects(dataset_ref, DCAT.landingPage))
     by_language: dict[str, list[str]] = {}
     for keyword in g.objects(dataset_ref, DCAT.keyword):
@@ -86,11 +96,208 @@ def read_as_written(g, dataset_ref, dataset_dict: dict) -> None:
     dataset_dict[KEYWORDS_AS_WRITTEN] = sorted(chosen)
 
 
+# --- Reading a harvested record (the profile's parse_dataset) -------------------------
+# ckanext-dcat reads one value per field, in the portal's language else the first found,
+# a licence only on distributions and only when the register knows it, a publisher only
+# by foaf:name, an extent only in a dct:Location node. What follows completes its dict
+# (keys of mapping.py: mapping.to_datasud turns them into DataSud's fields).
+
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+LABELS = (SKOS.prefLabel, RDFS.label, DCT.title, FOAF.name, VCARD.fn, VCARD["organization-name"],
+          LOCN.geographicName, SKOS.altLabel)
+AGENT_NAMES = (FOAF.name, VCARD.fn, VCARD["organization-name"], SKOS.prefLabel, RDFS.label, DCT.title)
+GEOMETRY_VALUES = (GSP.asWKT, GSP.asGeoJSON, GSP.asGML, LOCN.geometry, RDF.value)
+INSEE_GEO = re.compile(r"^https?://id\.insee\.fr/geo/(commune|departement|region|intercommunalite|epci)/"
+                       r"([0-9][0-9AB][0-9]*)/?$")
+# DataSud's own terms (<site_url>/ns#<name>), read whatever the host of the portal.
+DATASUD_TERMS = ("publicationMode", "granularity", "spatialLevel", "inspireConformity",
+                 "resourceType", "documentKind", "documentDate")
+
+
+def _language(literal: Literal) -> str:
+    return (literal.language or "").lower().split("-")[0]
+
+
+def pick_literal(values) -> Optional[Literal]:
+    """The value to keep among several languages: French, then English, then untagged,
+    then the first (in a stable order: a graph has none)."""
+    literals = sorted((v for v in values if isinstance(v, Literal) and str(v).strip()),
+                      key=lambda v: (_language(v), str(v)))
+    for wanted in ("fr", "en", ""):
+        for literal in literals:
+            if _language(literal) == wanted:
+                return literal
+    return literals[0] if literals else None
+
+
+def node_label(g, node, predicates=LABELS) -> Optional[str]:
+    """The label of a node (French first), from the first predicate giving one."""
+    for predicate in predicates:
+        label = pick_literal(g.objects(node, predicate))
+        if label is not None:
+            return str(label).strip()
+    return None
+
+
+def node_values(g, node) -> list[str]:
+    """A node as strings: its URI, then its label; a literal's text."""
+    if isinstance(node, Literal):
+        return [str(node).strip()] if str(node).strip() else []
+    values = [str(node)] if isinstance(node, URIRef) else []
+    label = node_label(g, node, LABELS + (DCT.identifier,))
+    return values + ([label] if label else [])
+
+
+def datasud_terms(g, subject) -> dict[str, str]:
+    """DataSud's own terms on a subject, by name, whatever the portal that wrote them."""
+    found = {}
+    for predicate, value in g.predicate_objects(subject):
+        namespace, _, name = str(predicate).rpartition("#")
+        if name in DATASUD_TERMS and namespace.endswith("/ns") and isinstance(value, Literal):
+            found[name] = str(value)
+    return found
+
+
+def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
+    """Languages, themes, licences, publisher, extent and DataSud's terms of a record."""
+    read_texts(g, dataset_ref, dataset_dict)
+    dataset_dict.setdefault(mapping.WARNINGS, [])
+    read_themes(g, dataset_ref, dataset_dict)
+    read_licences(g, dataset_ref, dataset_dict)
+    read_publisher(g, dataset_ref, dataset_dict)
+    read_extent(g, dataset_ref, dataset_dict)
+    terms = datasud_terms(g, dataset_ref)
+    for key, name in (("granularity", "granularity"), ("spatial_level", "spatialLevel"),
+                      ("inspire_conformity", "inspireConformity")):
+        if terms.get(name):
+            dataset_dict[key] = terms[name]
+    for resource in dataset_dict.get("resources") or []:
+        distribution = _distribution(g, dataset_ref, resource)
+        if distribution is None:
+            continue
+        terms = datasud_terms(g, distribution)
+        for key, name in (("resource_type", "resourceType"), ("document_kind", "documentKind"),
+                          ("document_date", "documentDate")):
+            if terms.get(name):
+                resource[key] = terms[name]
+
+
+def read_texts(g, dataset_ref, dataset_dict: dict) -> None:
+    """Title and description in French, else English, else untagged, else the first."""
+    for key, predicate in (("title", DCT.title), ("notes", DCT.description)):
+        chosen = pick_literal(g.objects(dataset_ref, predicate))
+        if chosen is not None:
+            dataset_dict[key] = str(chosen)
+
+
+def read_themes(g, dataset_ref, dataset_dict: dict) -> None:
+    """Every theme value: dcat:theme, dct:subject (GeoDCAT-AP topic categories) and
+    dcatap:hvdCategory, as URIs and labels; mapping.themes_for sorts them out."""
+    values = set()
+    for predicate in (DCAT.theme, DCT.subject, DCATAP.hvdCategory):
+        for node in g.objects(dataset_ref, predicate):
+            values.update(node_values(g, node))
+    dataset_dict[mapping.THEME_VALUES] = sorted(values)
+
+
+def _distribution(g, dataset_ref, resource: dict):
+    for distribution in g.objects(dataset_ref, DCAT.distribution):
+        if str(distribution) == resource.get("distribution_ref"):
+            return distribution
+    return None
+
+
+def _licence_values(g, nodes) -> list[str]:
+    """Values naming the licences of ``nodes`` (URIs first, then labels), sorted per node."""
+    values: list[str] = []
+    for node in sorted(nodes, key=str):
+        values += [v for v in node_values(g, node) if v not in values]
+    return values
+
+
+def read_licences(g, dataset_ref, dataset_dict: dict) -> None:
+    """The licence values of the record, best first: the dataset's dct:license (French
+    exports put it there), its distributions' ones, then dct:rights statements. A licence
+    given as a blank node with a label or a title is read by that label."""
+    distributions = sorted(g.objects(dataset_ref, DCAT.distribution), key=str)
+    values = _licence_values(g, g.objects(dataset_ref, DCT.license))
+    for distribution in distributions:
+        values += [v for v in _licence_values(g, g.objects(distribution, DCT.license)) if v not in values]
+    rights = _licence_values(g, g.objects(dataset_ref, DCT.rights))
+    for distribution in distributions:
+        rights += _licence_values(g, g.objects(distribution, DCT.rights))
+    values += [v for v in rights if v not in values]
+    dataset_dict[mapping.LICENCE_VALUES] = values
+    for resource in dataset_dict.get("resources") or []:
+        distribution = _distribution(g, dataset_ref, resource)
+        if distribution is None:
+            continue
+        own = _licence_values(g, g.objects(distribution, DCT.license))
+        known = [v for v in own if licences.licence_id_for(v)]
+        if own:
+            resource["license"] = (known or own)[0]
+
+
+def read_publisher(g, dataset_ref, dataset_dict: dict) -> None:
+    """The publisher's name, French first, from foaf:name, vcard:fn or
+    vcard:organization-name, skos:prefLabel (a skos:Concept such as the EU corporate
+    bodies), rdfs:label or dct:title."""
+    for publisher in sorted(g.objects(dataset_ref, DCT.publisher), key=str):
+        name = node_label(g, publisher, AGENT_NAMES) if not isinstance(publisher, Literal) else str(publisher)
+        if name:
+            dataset_dict["publisher_name"] = name
+            return
+
+
+def read_extent(g, dataset_ref, dataset_dict: dict) -> None:
+    """dct:spatial: a territory by URI (INSEE commune, département or région: level and
+    code; GeoNames, EU places, others: their label, else the URI, as text), and the
+    geometry of the extent (locn:geometry, else dcat:bbox, else dcat:centroid; WKT,
+    GeoJSON or GML, as a literal or inside a geometry node)."""
+    places = sorted(g.objects(dataset_ref, DCT.spatial), key=str)
+    texts: list[str] = []
+    geometries: dict = {}
+    terms = datasud_terms(g, dataset_ref)
+    for place in places:
+        if isinstance(place, Literal):
+            texts.append(str(place).strip())
+            continue
+        label = node_label(g, place)
+        uri = str(place) if isinstance(place, URIRef) else None
+        if label or uri:
+            texts.append(label or uri)
+        insee = INSEE_GEO.match(uri or "")
+        code = g.value(place, DCT.identifier)
+        if insee:
+            level = {"intercommunalite": "epci"}.get(insee.group(1), insee.group(1))
+            dataset_dict["spatial_level"], dataset_dict["spatial_code"] = level, insee.group(2)
+        elif code is not None and terms.get("spatialLevel"):
+            dataset_dict["spatial_level"], dataset_dict["spatial_code"] = terms["spatialLevel"], str(code)
+        for rank, predicate in enumerate((LOCN.geometry, DCAT.bbox, DCAT.centroid)):
+            for value in g.objects(place, predicate):
+                literals = [value] if isinstance(value, Literal) else \
+                    [v for p in GEOMETRY_VALUES for v in g.objects(value, p) if isinstance(v, Literal)]
+                for literal in sorted(literals, key=str):
+                    geojson = geometry.to_geojson(literal)
+                    if geojson is None:
+                        dataset_dict[mapping.WARNINGS].append(mapping.warning(
+                            dataset_dict, "emprise", str(literal),
+                            "géométrie illisible (WKT, GeoJSON ou GML en WGS 84 attendu) : elle est ignorée."))
+                    else:
+                        geometries.setdefault(rank, geojson)
+    if texts:
+        dataset_dict["spatial_text"] = "; ".join(dict.fromkeys(t for t in texts if t))
+    if geometries:
+        dataset_dict["spatial"] = json.dumps(geometries[min(geometries)])
+
+
 class DataSudDCATProfile(RDFProfile):
 
     def parse_dataset(self, dataset_dict, dataset_ref):
         # H1a (issue 11, items 4 and 5): landing pages and keywords as written.
         read_as_written(self.g, dataset_ref, dataset_dict)
+        # Issue 11, items 9 to 13, and DataSud's own terms (round trip).
+        read_semantics(self.g, dataset_ref, dataset_dict)
         return dataset_dict
 
     def graph_from_dataset(self, dataset_dict, dataset_ref):
@@ -98,6 +305,8 @@ class DataSudDCATProfile(RDFProfile):
 
         for slug in _themes(dataset_dict):
             g.add((dataset_ref, DCAT.theme, URIRef(vocabularies.THEMES_BY_SLUG[slug].eu_theme_uri)))
+            self._datasud_theme(dataset_ref, slug)
+        self._datasud_terms(dataset_dict, dataset_ref)
         if dataset_dict.get("inspire_theme"):
             g.add((dataset_ref, DCAT.theme, URIRef(dataset_dict["inspire_theme"])))
         for theme in g.objects(dataset_ref, DCAT.theme):
@@ -139,6 +348,39 @@ class DataSudDCATProfile(RDFProfile):
                 g.add((distribution, DCAT.downloadURL, URIRef(url)))
         for distribution in list(g.objects(dataset_ref, DCAT.distribution)):
             self._typed_distribution_values(distribution)
+
+    def _datasud_theme(self, dataset_ref, slug: str) -> None:
+        """DataSud's own theme beside its EU theme: an EU theme stands for several DataSud
+        themes, so another DataSud (or any reader) needs ours to get them back exactly."""
+        g = self.g
+        concept, scheme = URIRef(themes.concept_uri(slug)), URIRef(themes.scheme_uri())
+        g.add((dataset_ref, DCAT.theme, concept))
+        g.add((concept, RDF.type, SKOS.Concept))
+        g.add((concept, SKOS.inScheme, scheme))
+        g.add((concept, SKOS.prefLabel, Literal(vocabularies.THEMES_BY_SLUG[slug].fr, lang="fr")))
+        g.add((scheme, RDF.type, SKOS.ConceptScheme))
+        g.add((scheme, DCT.title, Literal("Thèmes DataSud", lang="fr")))
+
+    def _datasud_terms(self, dataset_dict, dataset_ref) -> None:
+        """What DCAT-AP and GeoDCAT-AP have no term for, in DataSud's namespace
+        (``<site_url>/ns#``): publication mode, granularity, level of the geographic
+        coverage (its code is the dct:identifier of the dct:spatial node), INSPIRE
+        conformity, and the kind of each resource (administrative documents)."""
+        g = self.g
+        ns = Namespace(tk.config.get("ckan.site_url", "").rstrip("/") + "/ns#")
+        g.bind("datasud", ns)
+        for key, name in (("publication_mode", "publicationMode"), ("granularity", "granularity"),
+                          ("spatial_level", "spatialLevel"), ("inspire_conformity", "inspireConformity")):
+            if dataset_dict.get(key):
+                g.add((dataset_ref, ns[name], Literal(dataset_dict[key])))
+        for resource in dataset_dict.get("resources", []):
+            distribution = URIRef(resource_uri(resource))
+            if (dataset_ref, DCAT.distribution, distribution) not in g:
+                continue
+            for key, name in (("resource_type", "resourceType"), ("document_kind", "documentKind"),
+                              ("document_date", "documentDate")):
+                if resource.get(key):
+                    g.add((distribution, ns[name], Literal(resource[key])))
 
     def _typed_distribution_values(self, distribution):
         """Format, media type and size as DCAT-AP 3 types them."""

@@ -14,6 +14,8 @@ from typing import Any, Iterable, Optional
 import ckan.plugins.toolkit as tk
 
 from ckanext.datasud import vocabularies
+from ckanext.datasud.harvesting import themes
+from ckanext.datasud.harvesting import values
 from ckanext.datasud.harvesting.settings import SourceSettings
 from ckanext.datasud.licences import licence_id_for, licence_title
 
@@ -31,68 +33,29 @@ UNKNOWN_LICENCE = NO_LICENCE
 
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 IANA_MEDIA_TYPE = "https://www.iana.org/assignments/media-types/"
-
-# EU data theme → DataSud themes (the first DataSud theme carrying that EU theme);
-# the other EU themes by their closest DataSud theme.
-_EU_THEMES: dict[str, str] = {}
-for _theme in vocabularies.THEMES:
-    _EU_THEMES.setdefault(_theme.eu_theme, _theme.slug)
-_EU_THEMES.update({"ENVI": "environnement-climat", "REGI": "amenagement-urbanisme", "EDUC": "formation-emploi",
-                   "GOVE": "administration", "SOCI": "social-sante-sports", "JUST": "administration",
-                   "INTR": "administration", "OP_DATPRO": "administration"})
-
-# INSPIRE themes → DataSud themes.
-_INSPIRE_THEMES = {
-    "rs": "limites-administratives", "gg": "limites-administratives", "gn": "limites-administratives",
-    "au": "limites-administratives", "ad": "limites-administratives", "cp": "amenagement-urbanisme",
-    "tn": "mobilite-transports", "hy": "environnement-climat", "ps": "environnement-climat",
-    "el": "imagerie", "lc": "imagerie", "oi": "imagerie", "ge": "environnement-climat",
-    "su": "amenagement-urbanisme", "bu": "equipements-logement", "so": "environnement-climat",
-    "lu": "amenagement-urbanisme", "hh": "social-sante-sports", "us": "equipements-logement",
-    "ef": "environnement-climat", "pf": "economie", "af": "agriculture", "pd": "social-sante-sports",
-    "am": "amenagement-urbanisme", "nz": "environnement-climat", "ac": "environnement-climat",
-    "mf": "environnement-climat", "of": "mer-littoral-montagne", "sr": "mer-littoral-montagne",
-    "br": "environnement-climat", "hb": "environnement-climat", "sd": "environnement-climat",
-    "er": "energies-reseaux", "mr": "economie",
-}
-
-# ISO 19115 topic categories → DataSud themes (INSPIRE records without an INSPIRE theme).
-_ISO_TOPICS: dict[str, str] = {}
-for _theme in vocabularies.THEMES:
-    _ISO_TOPICS.setdefault(_theme.iso_topic, _theme.slug)
-_ISO_TOPICS.update({"biota": "environnement-climat", "climatologyMeteorologyAtmosphere": "environnement-climat",
-                    "elevation": "imagerie", "geoscientificInformation": "environnement-climat",
-                    "inlandWaters": "environnement-climat", "location": "limites-administratives",
-                    "intelligenceMilitary": "administration"})
+# Keys a reader may add to a record (the DCAT profile's parse, inspire.record):
+# every theme value found (URIs of any vocabulary, labels) and every licence value of the
+# dataset itself (dct:license, dct:rights: URIs and labels), best first.
+THEME_VALUES = "theme_values"
+LICENCE_VALUES = "licence_values"
+# Every dcat:landingPage of the record (ckanext-dcat keeps one in ``url``), and its
+# keywords as written (ckanext-dcat splits "Culture, Société, Service" on its commas):
+# put there by the DCAT profile's parse; to_datasud chooses and cleans (values.py).
+LANDING_PAGES = "landing_pages"
+KEYWORDS_AS_WRITTEN = "keywords_as_written"
+# A bounding box as the record gives it, {"west", "east", "south", "north"} (numbers):
+# to_datasud makes it the dataset's extent when the record gives no geometry.
+BBOX = "bbox"
 
 
-def themes_for(values: Iterable[str]) -> list[str]:
-    """DataSud themes for EU data theme URIs, INSPIRE theme URIs, ISO topic categories or
-    DataSud slugs."""
-    found: list[str] = []
-    for value in values:
-        value = (value or "").strip()
-        slug = None
-        if value in vocabularies.THEMES_BY_SLUG:
-            slug = value
-        elif value.startswith(vocabularies.EU_THEME):
-            slug = _EU_THEMES.get(value[len(vocabularies.EU_THEME):])
-        elif "inspire.ec.europa.eu/theme/" in value:
-            slug = _INSPIRE_THEMES.get(value.rstrip("/").rsplit("/", 1)[-1])
-        elif value in _ISO_TOPICS:
-            slug = _ISO_TOPICS[value]
-        if slug and slug not in found:
-            found.append(slug)
-    return found
+def themes_for(values: Iterable[str], keywords: Iterable[str] = ()) -> list[str]:
+    """DataSud themes for theme values of any vocabulary :mod:`.themes` knows (DataSud
+    theme URIs first and alone, EU, INSPIRE, ISO 19115, HVD, labels), keywords last."""
+    return themes.slugs_for(values, keywords)
 
 
 def inspire_theme_for(values: Iterable[str]) -> Optional[str]:
-    for value in values:
-        if value and "inspire.ec.europa.eu/theme/" in value:
-            uri = vocabularies.INSPIRE_THEME + value.rstrip("/").rsplit("/", 1)[-1]
-            if uri in vocabularies.values("inspire_themes"):
-                return uri
-    return None
+    return themes.inspire_theme_for(values)
 
 
 def frequency_for(value: Optional[str]) -> Optional[str]:
@@ -121,12 +84,8 @@ def _json_list(value: Any) -> list[str]:
 
 
 def format_label(value: Optional[str]) -> str:
-    value = (value or "").strip()
-    if value.startswith(EU_FILE_TYPE):
-        return value[len(EU_FILE_TYPE):].replace("_", " ")
-    if value.startswith(IANA_MEDIA_TYPE):
-        return value[len(IANA_MEDIA_TYPE):].rsplit("/", 1)[-1].upper()
-    return value
+    """A format label for a label, a media type, an EU file-type or IANA URI."""
+    return values.format_label(value)
 
 
 def record_label(record: dict[str, Any]) -> str:
@@ -160,8 +119,9 @@ def licence(record: dict[str, Any], settings: SourceSettings) -> tuple[str, Opti
     Never Licence Ouverte by default: a record without licence takes the source's
     default licence, or stays "not specified"; an unknown licence is "other" (the same
     entry of our register), kept as written."""
-    candidates = [record.get("license_id"), record.get("license_url"), record.get("license_title"),
-                  record.get("license")]
+    candidates = list(record.get(LICENCE_VALUES) or [])
+    candidates += [record.get("license_id"), record.get("license_url"), record.get("license_title"),
+                   record.get("license")]
     candidates += [r.get("license") for r in record.get("resources") or []]
     candidates = [c for c in candidates if c not in (None, "")]
     for candidate in candidates:
@@ -171,6 +131,60 @@ def licence(record: dict[str, Any], settings: SourceSettings) -> tuple[str, Opti
     if candidates and any(licence_id_for(c) != NO_LICENCE for c in candidates):
         return UNKNOWN_LICENCE, str(candidates[0])
     return (settings.default_licence or NO_LICENCE), None
+
+
+def tags(record: dict[str, Any], warnings: list[str]) -> list[dict[str, str]]:
+    """The record's keywords as written (the DCAT profile's unsplit ones when it read
+    them), by DataSud's keyword rule (values.tag): what it changes is a warning."""
+    written = record.get(KEYWORDS_AS_WRITTEN)
+    if not isinstance(written, list):
+        written = [t.get("name") if isinstance(t, dict) else t for t in record.get("tags") or []]
+    kept, notes = values.tags(written)
+    warnings.extend(warning(record, "mot-clé", value, note) for value, note in notes)
+    return [{"name": name} for name in kept]
+
+
+DATE_FIELDS = {"issued": "date de publication", "modified": "date de modification",
+               "temporal_start": "début de la couverture temporelle",
+               "temporal_end": "fin de la couverture temporelle"}
+
+
+def dates(record: dict[str, Any], dataset: dict[str, Any], warnings: list[str]) -> None:
+    """The dataset's dates in ISO 8601 (values.date), French and US forms read, the
+    unreadable ones dropped with a warning; an end before its start is dropped too (the
+    schema refuses it)."""
+    for key, field in DATE_FIELDS.items():
+        if dataset.get(key) in (None, ""):
+            continue
+        written = dataset.pop(key)
+        kept, note = values.date(written, end=(key == "temporal_end"))
+        if note:
+            warnings.append(warning(record, field, written, note))
+        if kept:
+            dataset[key] = kept
+    start, end = dataset.get("temporal_start"), dataset.get("temporal_end")
+    if start and end and end[:10] < start[:10]:
+        warnings.append(warning(record, DATE_FIELDS["temporal_end"], end,
+                                f"antérieure au début ({start}) : elle est ignorée."))
+        dataset.pop("temporal_end")
+
+
+def page_of(record: dict[str, Any], extras: dict[str, Any], landing_page: Optional[str],
+            warnings: list[str]) -> Optional[str]:
+    """The record's page on the partner's site: the harvester's, else the record's
+    landing pages (a page rather than a service endpoint: values.landing_page), else its
+    URI when it is a web address. Unusable addresses are dropped with a warning."""
+    candidates: list[str] = []
+    for found in [landing_page] + _json_list(record.get(LANDING_PAGES)) + \
+            [record.get("url"), extras.get("landing_page")]:
+        if found and isinstance(found, str) and found not in candidates:
+            candidates.append(found)
+    page, notes = values.landing_page(candidates)
+    warnings.extend(warning(record, "page de la donnée", value, note) for value, note in notes)
+    uri = extras.get("uri") or record.get("uri")
+    if not page and isinstance(uri, str) and uri.startswith(("http://", "https://")):
+        page = values.web_url(uri)[0]
+    return page
 
 
 def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: Optional[str] = None
@@ -193,12 +207,15 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
         "notes": (value("notes") or "").strip() or title,
         "owner_org": settings.owner_org,
         "publication_mode": settings.publication_mode,
-        "tags": [t for t in record.get("tags") or [] if (t.get("name") or "").strip()],
+        "tags": tags(record, warnings),
     }
     theme_values = _json_list(value("theme")) + _json_list(record.get("themes")) + \
         _json_list(extras.get("inspire_theme")) + _json_list(record.get("inspire_theme")) + \
-        _json_list(extras.get("topic-category")) + _json_list(extras.get("topic_category"))
-    dataset["themes"] = themes_for(theme_values) or list(settings.default_themes)
+        _json_list(extras.get("topic-category")) + _json_list(extras.get("topic_category")) + \
+        _json_list(record.get(THEME_VALUES))
+    keywords = [t.get("name") or "" for t in record.get("tags") or [] if isinstance(t, dict)] + \
+        _json_list(record.get("keywords_as_written"))
+    dataset["themes"] = themes_for(theme_values, keywords) or list(settings.default_themes)
     if not dataset["themes"]:
         raise ValueError("Aucun thème DataSud ne correspond à cet enregistrement : donnez des thèmes par défaut "
                          "à la source.")
@@ -232,6 +249,8 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
         dataset.setdefault("publisher_name", publisher[0].get("name"))
     if dataset.get("contact_email"):
         dataset["contact_email"] = str(dataset["contact_email"]).replace("mailto:", "")
+    dates(record, dataset, warnings)
+    extent(record, dataset, warnings)
     frequency = frequency_for(value("frequency") or value("accrual_periodicity"))
     if frequency:
         dataset["frequency"] = frequency
@@ -239,10 +258,7 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
         dataset.pop(key)
 
     # The page of the record on the partner's site: the dataset's landing page.
-    page = _first(landing_page, record.get("url"), extras.get("landing_page"))
-    uri = extras.get("uri") or record.get("uri")
-    if not page and isinstance(uri, str) and uri.startswith(("http://", "https://")):
-        page = uri
+    page = page_of(record, extras, landing_page, warnings)
     if page:
         dataset["url"] = page
     elif settings.publication_mode == "reference":
@@ -253,22 +269,107 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
     if harvested_licence:
         kept.append({"key": LICENCE_AS_HARVESTED, "value": harvested_licence})
     dataset["extras"] = kept
-    dataset["resources"] = [resource(r, licence_id) for r in record.get("resources") or []
-                            if (r.get("url") or r.get("download_url") or r.get("access_url"))]
+    dataset["resources"] = resources(record, licence_id, warnings)
     dataset[WARNINGS] = warnings
     return dataset
+
+
+def box_geometry(record: dict[str, Any], box: Any, warnings: list[str]) -> Optional[dict[str, Any]]:
+    """The GeoJSON geometry of a bounding box ``{"west", "east", "south", "north"}``: a
+    polygon, or a point when it has no area. An obviously inverted box (west > east or
+    south > north, swapped it fits WGS 84: no French extent crosses the antimeridian) is
+    swapped with a warning; an unusable one gives ``None`` with a warning."""
+    try:
+        west, east, south, north = (float(str(box[k]).replace(",", ".")) for k in ("west", "east", "south", "north"))
+    except (KeyError, TypeError, ValueError):
+        warnings.append(warning(record, "emprise", box, "emprise illisible : elle est ignorée."))
+        return None
+    shown = f"O {west}, E {east}, S {south}, N {north}"
+    if west > east or south > north:
+        west, east = min(west, east), max(west, east)
+        south, north = min(south, north), max(south, north)
+        warnings.append(warning(record, "emprise", shown, "emprise inversée (ouest > est ou sud > nord) : "
+                                                         "les bornes ont été remises dans l'ordre."))
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        warnings.append(warning(record, "emprise", shown, "emprise hors des longitudes et latitudes WGS 84 : "
+                                                         "elle est ignorée."))
+        return None
+    if west == east or south == north:
+        return {"type": "Point", "coordinates": [west, south]}
+    return {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north],
+                                                [west, south]]]}
+
+
+def extent(record: dict[str, Any], dataset: dict[str, Any], warnings: list[str]) -> None:
+    """The geographic coverage of ``dataset``: the record's bounding box when it gives no
+    geometry; a territory code only with its level (the schema requires both)."""
+    if not dataset.get("spatial") and record.get(BBOX):
+        geometry = box_geometry(record, record[BBOX], warnings)
+        if geometry:
+            dataset["spatial"] = json.dumps(geometry)
+    if dataset.get("spatial") and not isinstance(dataset["spatial"], str):
+        dataset["spatial"] = json.dumps(dataset["spatial"])
+    level, code = dataset.get("spatial_level"), dataset.get("spatial_code")
+    if (level or code) and (not code or level not in vocabularies.values("spatial_levels")):
+        warnings.append(warning(record, "couverture géographique", f"{level or ''} {code or ''}".strip(),
+                                "niveau ou code de territoire manquant ou non reconnu : il n'est pas repris."))
+        dataset.pop("spatial_code", None)
+        dataset.pop("spatial_level", None)
 
 
 RESOURCE_KEYS = ("name", "description", "mimetype", "access_url", "download_url", "uri", "id")
 
 
-def resource(record: dict[str, Any], dataset_licence: str) -> dict[str, Any]:
-    url = _first(record.get("download_url"), record.get("url"), record.get("access_url"))
+def resources(record: dict[str, Any], dataset_licence: str, warnings: list[str]) -> list[dict[str, Any]]:
+    """The record's distributions as resources; one without usable address is dropped
+    (with a warning), never the record."""
+    found = [resource(r, dataset_licence, record, warnings) for r in record.get("resources") or []
+             if (r.get("url") or r.get("download_url") or r.get("access_url"))]
+    return [r for r in found if r is not None]
+
+
+def resource(record: dict[str, Any], dataset_licence: str, dataset: Optional[dict[str, Any]] = None,
+             warnings: Optional[list[str]] = None) -> Optional[dict[str, Any]]:
+    """A resource of DataSud's schema for a distribution of ``dataset`` (the harvested
+    record, named in the warnings added to ``warnings``); ``None`` when it has no usable
+    address. Media type, format and checksum are put in the schema's form
+    (:mod:`.values`), or dropped with a warning."""
+    notes: list[tuple[str, Any, str]] = []
     res = {k: record[k] for k in RESOURCE_KEYS if record.get(k) not in (None, "")}
-    res["url"] = url
-    res["name"] = res.get("name") or record.get("title") or format_label(record.get("format")) or url
+    label = res.get("name") or record.get("title") or record.get("uri") or ""
+    addresses = {}
+    for key in ("download_url", "url", "access_url"):
+        kept, note = values.web_url(record.get(key))
+        if note:
+            notes.append((key, record.get(key), note))
+        addresses[key] = kept
+        if key in res and not kept:
+            res.pop(key)
+    url = _first(addresses["download_url"], addresses["url"], addresses["access_url"])
+    mimetype, note = values.media_type(record.get("mimetype"))
+    res.pop("mimetype", None)
+    if mimetype:
+        res["mimetype"] = mimetype
+    elif note:
+        notes.append(("mimetype", record.get("mimetype"), note))
     res["format"] = format_label(record.get("format")) or format_label(record.get("mimetype"))
-    res["resource_type"] = "data"
+    checksum, note = values.checksum(record.get("hash") if isinstance(record.get("hash"), str) else None,
+                                     record.get("hash_algorithm"))
+    if note:
+        notes.append(("hash", record.get("hash"), note))
+    if not url:  # one warning for the resource, not one per unusable address
+        if dataset is not None and warnings is not None:
+            given = _first(record.get("download_url"), record.get("url"), record.get("access_url"))
+            warnings.append(warning(dataset, f"ressource « {label} »", given,
+                                    "aucune adresse web utilisable (http:// ou https://, sans espace) : "
+                                    "la ressource n'est pas importée."))
+        return None
+    if dataset is not None and warnings is not None:
+        for key, value, note in notes:
+            warnings.append(warning(dataset, f"ressource « {label or url} », {key}", value, note))
+    res["url"] = url
+    res["name"] = res.get("name") or record.get("title") or res["format"] or url
+    res.update(resource_kind(record))
     size = record.get("size") or record.get("byte_size")
     if size not in (None, ""):
         try:
@@ -278,14 +379,75 @@ def resource(record: dict[str, Any], dataset_licence: str) -> dict[str, Any]:
     licence_id = licence_id_for(record.get("license")) if record.get("license") else None
     if licence_id and licence_id != dataset_licence:
         res["license"] = licence_id
-    checksum = record.get("hash")
-    if checksum and isinstance(checksum, str):
+    if checksum:
         res["hash"] = checksum
     return res
 
 
-def validation_message(error: tk.ValidationError) -> str:
-    """A validation error of an imported record, in one French line."""
-    summary = error.error_summary or {}
-    parts = [f"{field} : {message}" for field, message in summary.items()]
-    return "Enregistrement refusé par le schéma DataSud — " + "; ".join(parts)
+def resource_kind(record: dict[str, Any]) -> dict[str, Any]:
+    """Data, or an administrative document with its kind and date (as another DataSud
+    exports them, see the DCAT profile); anything else is data."""
+    kind, date = record.get("document_kind"), record.get("document_date")
+    if record.get("resource_type") == "document" and kind in vocabularies.values("document_kinds"):
+        return {"resource_type": "document", "document_kind": kind, **({"document_date": date} if date else {})}
+    return {"resource_type": "data"}
+
+
+def validation_message(error: tk.ValidationError, dataset: Optional[dict[str, Any]] = None) -> str:
+    """A validation error of an imported record, in one French line: the record (title,
+    URI or identifier), then each refused field with its French label, its value and the
+    schema's message; a resource is named by its position and its name or URL.
+    ``dataset`` is what package_create/update were given (resources in that order)."""
+    dataset = dataset or {}
+    labels = _schema_labels()
+    parts = []
+    for field, messages in (error.error_dict or {}).items():
+        if field == "resources" and isinstance(messages, list):
+            resources = dataset.get("resources") or []
+            for position, refused in enumerate(messages, 1):
+                if not isinstance(refused, dict) or not refused:
+                    continue
+                resource = resources[position - 1] if position <= len(resources) else {}
+                name = resource.get("name") or resource.get("url") or ""
+                where = f"ressource {position}" + (f" « {_shortened(name)} »" if name else "")
+                parts += [f"{where}, {_field(labels['resource'], key, resource.get(key))} : {_texts(texts)}"
+                          for key, texts in refused.items()]
+        else:
+            parts.append(f"{_field(labels['dataset'], field, dataset.get(field))} : {_texts(messages)}")
+    record = f"fiche {record_label(dataset)}" if dataset else "fiche"
+    return f"Enregistrement refusé par le schéma DataSud — {record} : " + ("; ".join(parts) or str(error))
+
+
+def _schema_labels() -> dict[str, dict[str, str]]:
+    """French labels of the dataset's and resources' fields (DataSud's scheming schema)."""
+    try:
+        from ckanext.scheming.helpers import scheming_get_dataset_schema
+        schema = scheming_get_dataset_schema("dataset") or {}
+    except Exception:  # noqa: BLE001 - labels are a nicety: field names then
+        schema = {}
+
+    def french(fields):
+        return {f["field_name"]: (f.get("label") or {}).get("fr", "") if isinstance(f.get("label"), dict)
+                else str(f.get("label") or "") for f in fields or []}
+    return {"dataset": french(schema.get("dataset_fields")), "resource": french(schema.get("resource_fields"))}
+
+
+def _field(labels: dict[str, str], key: str, value: Any) -> str:
+    label = labels.get(key)
+    text = f"champ {label} ({key})" if label else f"champ {key}"
+    if value not in (None, "", [], {}) and not isinstance(value, (dict, list)):
+        text += f" = « {_shortened(str(value))} »"
+    return text
+
+
+def _shortened(text: str, length: int = 200) -> str:
+    return text if len(text) <= length else text[:length] + "…"
+
+
+def _texts(messages: Any) -> str:
+    """The messages of a field (a string, a list, or nested dicts and lists), in a line."""
+    if isinstance(messages, dict):
+        return " ".join(_texts(v) for v in messages.values() if v)
+    if isinstance(messages, (list, tuple)):
+        return " ".join(_texts(m) for m in messages if m)
+    return str(messages).strip()

@@ -158,6 +158,22 @@ def datasud_terms(g, subject) -> dict[str, str]:
     return found
 
 
+def prepare_graph(g) -> None:
+    """Before any profile reads a harvested graph: a geometry given as a node
+    (``locn:geometry [ a sf:Polygon ; gsp:asWKT "…" ]``, GeoDCAT-AP's other form) is
+    replaced by its literals, which ckanext-dcat expects (it fails on the whole
+    catalogue otherwise) and :func:`read_extent` reads."""
+    for predicate in (LOCN.geometry, DCAT.bbox, DCAT.centroid):
+        for subject, node in list(g.subject_objects(predicate)):
+            if isinstance(node, Literal):
+                continue
+            g.remove((subject, predicate, node))
+            for value_predicate in GEOMETRY_VALUES:
+                for value in g.objects(node, value_predicate):
+                    if isinstance(value, Literal):
+                        g.add((subject, predicate, value))
+
+
 def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
     """Languages, themes, licences, publisher, extent and DataSud's terms of a record."""
     read_texts(g, dataset_ref, dataset_dict)

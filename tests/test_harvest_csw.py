@@ -403,20 +403,22 @@ def test_not_a_csw_server(harvested):
     assert_intact(harvested)
 
 
-def test_record_not_valid_iso19139(harvested):
+def test_record_not_valid_iso19139_is_imported_with_a_warning(harvested):
+    """The XML schema check warns; it refuses only what cannot be read (issue 11, item 7)."""
     invalid = RECORDS["cadastre-marseille.xml"].replace(
         "<gmd:dateStamp>", "<gmd:remarque>Champ hors schéma</gmd:remarque>\n  <gmd:dateStamp>", 1)
     guid = "metropole-amp-parcelles-cadastrales-marseille"
     harvested["fake"].listing(Page(get_records(*GUIDS.values(), guid), "application/xml"))
     harvested["fake"].record(guid, Page(get_record_by_id(invalid), "application/xml"))
     result = run(harvested["source"])
-    errors = object_errors(result["job"])  # in no particular order
-    assert "Fiche non conforme au schéma XML ISO 19139 (gmx.xsd) : elle n'est pas importée. Détail :" in errors
-    assert [e for e in errors if e.startswith("Détail (iso19139) : Element '{http://www.isotc211.org/2005/gmd}"
-                                              "remarque': This element is not expected.")]
-    assert len(errors) == 2
-    assert result["objects"][guid]["report_status"] == "errored"
-    assert_intact(harvested)
+    assert result["objects"][guid]["report_status"] == "added"
+    [warning] = object_errors(result["job"])
+    assert warning.startswith(f"Avertissement : fiche « {CADASTRE} » ({guid}), champ schéma XML (iso19139) = "
+                              "« ligne ")
+    assert "Element '{http://www.isotc211.org/2005/gmd}remarque': This element is not expected." in warning
+    assert warning.endswith("fiche non conforme au schéma XML ISO 19139 (1 écart(s), le premier cité) : elle est "
+                            "importée quand même ; à corriger dans le catalogue du partenaire.")
+    assert by_title(harvested["source"])[CADASTRE]["license_id"] == "odc-odbl"
 
 
 def test_job_report_shows_inspire_warnings_apart_from_errors(app, csw, partner):

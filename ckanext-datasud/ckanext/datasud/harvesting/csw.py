@@ -16,15 +16,22 @@ What DataSud changes:
   gone upstream, brought back (same dataset) when it reappears;
 - INSPIRE checks besides the ISO 19139 XML schema (:class:`.inspire.InspireValidator`,
   through ``ISpatialHarvester.get_validators``): a record without title is refused,
-  the other missing INSPIRE elements are French warnings in the job report;
+  the other missing INSPIRE elements are French warnings in the job report; so is a
+  record the XML schema finds fault with (checked with its GML 3.2 read as GML 3.1:
+  :func:`.inspire.with_gml31`), imported all the same: a record is refused only when
+  it cannot be read or has no title;
+- the record is read in one language (:func:`.inspire.localised`: French, else
+  English, else its own), its online resources typed (format, data or documentation),
+  its metadata view on the partner's catalogue taken as the landing page, and links to
+  the hosts the source excludes (``excluded_hosts``: intranets) left out;
 - a record whose XML has not changed since its last import (same content, so same
   dateStamp) is not rewritten: the job reports it "not modified". A record whose
   content changed is updated even when its dateStamp did not move.
 
 Source settings: the common ones (:mod:`.settings`), ``cql`` (a CQL constraint sent
-with GetRecords) and ``record_url_template`` (the record's page on the partner's site,
-``{identifier}`` replaced: the dataset's landing page; without it, the GetRecordById
-URL of the record).
+with GetRecords), ``record_url_template`` (the record's page on the partner's site,
+``{identifier}`` replaced: the dataset's landing page when the record does not give its
+own; without either, the GetRecordById URL of the record) and ``excluded_hosts``.
 """
 from __future__ import annotations
 
@@ -176,16 +183,15 @@ class CSWClient:
 _FRENCH = [
     (r"^Point extent defined instead of polygon$",
      inspire.WARNING_PREFIX + "l'emprise géographique est un point (rectangle de surface nulle)."),
-    (r"^Error parsing bounding box value: (.*)$", r"Emprise géographique illisible : \1"),
-    (r"^Dataset schema \(gmx\.xsd\) Validation Error$",
-     "Fiche non conforme au schéma XML ISO 19139 (gmx.xsd) : elle n'est pas importée. Détail :"),
+    (r"^Error parsing bounding box value: (.*)$",
+     inspire.WARNING_PREFIX + r"emprise géographique illisible (\1) : elle est ignorée."),
 ]
 
 
 class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
     p.implements(ISpatialHarvester, inherit=True)
 
-    source_filters = ("cql", "record_url_template")
+    source_filters = ("cql", "record_url_template", "excluded_hosts")
 
     def info(self):
         return {
@@ -263,16 +269,14 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
             self._make_current(harvest_object, package.id)
             return "unchanged"
 
-        valid, profile, errors = self._get_validator().is_valid(tree)
-        if not valid:
-            for index, (message, line) in enumerate(errors):
-                if profile != inspire.InspireValidator.name and index:  # the XML schema's own words
-                    message = f"Détail ({profile}) : {message}"
+        tree, _language = inspire.localised(tree)
+        valid, profile, errors = self._get_validator().is_valid(inspire.with_gml31(tree))
+        if not valid and profile == inspire.InspireValidator.name:
+            for message, line in errors:
                 self._save_object_error(message, harvest_object, "Validation", line)
-            if not (tk.asbool(tk.config.get("ckanext.spatial.harvest.continue_on_validation_errors", False))
-                    or self.source_config.get("continue_on_validation_errors")) or \
-                    inspire.InspireValidator.errors(tree):
-                return False
+            return False
+        if not valid:  # the XML schema's remarks: the record is read all the same
+            records.warn(inspire.schema_warning(tree, harvest_object.guid, profile, errors))
 
         iso_values = ISODocument(xml_tree=tree).read_values()
         try:
@@ -343,7 +347,7 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
             tk.get_action("package_create" if created else "package_update")(context, dataset)
         except tk.ValidationError as e:
             model.Session.rollback()
-            self._save_object_error(mapping.validation_message(e), harvest_object, "Import")
+            self._save_object_error(mapping.validation_message(e, dataset), harvest_object, "Import")
             return False
         model.Session.commit()
         records.after_import(dataset["id"], created=created)
@@ -383,10 +387,13 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
         if harvest_object is None or not self._own(harvest_object):
             return package_dict
         settings = records.current()
-        record = inspire.record(data_dict["xml_tree"], data_dict["iso_values"], package_dict, harvest_object.guid)
+        record = inspire.record(data_dict["xml_tree"], data_dict["iso_values"], package_dict, harvest_object.guid,
+                                excluded_hosts=settings.excluded_hosts)
         # never Licence Ouverte by default: without conditions of use, the source's default
         # licence or "not specified"; an unknown licence is "not specified", kept as written
-        dataset = mapping.to_datasud(record, settings, landing_page=self._landing_page(harvest_object, settings))
+        dataset = mapping.to_datasud(record, settings, landing_page=record.get("url") or
+                                     self._landing_page(harvest_object, settings))
+        inspire.resource_kinds(dataset, record.get("resources") or [])
         records.warn(*dataset.pop(mapping.WARNINGS, []))
         return dataset
 

@@ -6,6 +6,14 @@ by URI), the thesaurus of each keyword group, the data quality conformance resul
 spatial resolution with its unit, and the constraints split between limitations on
 public access and conditions for access and use (where the licence is).
 
+What partners' records really hold, absorbed with a warning naming the record, the field
+and the value rather than refused: translations (``gmd:PT_FreeText``: :func:`localised`
+keeps one language, French, else English, else the record's own), GML 3.2 as well as
+GML 3.1 (:func:`with_gml31` for the XML schema check, :func:`temporal_extent` reads both),
+bounding boxes with their corners swapped or out of range (:func:`bounding_boxes`), and
+online resources typed by their protocol and name (:func:`online_resources`: format,
+data or documentation, the record's own page, intranet-only hosts left out).
+
 INSPIRE checks (:class:`InspireValidator`, registered with ckanext-spatial through
 ``ISpatialHarvester.get_validators``; the stock harvester only checks the ISO 19139 XML
 schema). INSPIRE makes each of these elements mandatory; DataSud refuses a record only
@@ -24,15 +32,20 @@ warnings (the record is imported, the job report tells the partner what to fix):
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import fnmatch
 import json
 import re
 import unicodedata
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
+from urllib.parse import parse_qsl, urlsplit
 
 from ckanext.spatial.validation.validation import BaseValidator
+from lxml import etree
 
 from ckanext.datasud import vocabularies
+from ckanext.datasud.harvesting import mapping
 from ckanext.datasud.licences import licence_id_for
 
 NS = {
@@ -103,6 +116,104 @@ def inspire_theme_uri(label: str, href: str = "", thesaurus: str = "") -> Option
     if "inspire" in normalise(thesaurus):
         return _THEME_LABELS.get(normalise(label))
     return None
+
+
+# --- Languages and GML versions ----------------------------------------------------------
+
+GMD = NS["gmd"]
+GCO = NS["gco"]
+GML31, GML32 = NS["gml"], NS["gml32"]
+_LANGUAGES = {"fr": "fr", "fre": "fr", "fra": "fr", "french": "fr", "francais": "fr",
+              "en": "en", "eng": "en", "english": "en", "anglais": "en",
+              "ca": "ca", "cat": "ca", "catalan": "ca", "es": "es", "spa": "es", "esp": "es", "spanish": "es",
+              "de": "de", "ger": "de", "deu": "de", "german": "de", "it": "it", "ita": "it", "italian": "it",
+              "oc": "oc", "oci": "oc", "pt": "pt", "por": "pt", "nl": "nl", "dut": "nl", "nld": "nl",
+              "sv": "sv", "swe": "sv"}
+PREFERRED_LANGUAGES = ("fr", "en")  # DataSud is read in French; English before any other
+
+
+def language_code(value: Optional[str]) -> str:
+    """``fr``, ``en``, ``ca``... for an ISO 639-2 code (``fre``, ``fra``), a two-letter
+    code or a locale id (``#FR``, ``locale-fre``, ``FR_fr``); ``""`` when unknown."""
+    for word in reversed(normalise((value or "").replace("_", " ")).split()):
+        if word in _LANGUAGES:
+            return _LANGUAGES[word]
+    return ""
+
+
+def record_languages(xml) -> tuple[str, dict[str, str]]:
+    """The record's main language and its other locales (``#id`` → language)."""
+    root = _root(xml)
+    main = ""
+    for node in _xpath(root, "gmd:language/gmd:LanguageCode|gmd:language/gco:CharacterString"):
+        main = language_code(node.get("codeListValue") or node.text)
+        if main:
+            break
+    locales = {}
+    for locale in _xpath(root, "gmd:locale/gmd:PT_Locale"):
+        codes = _xpath(locale, "gmd:languageCode/gmd:LanguageCode")
+        code = language_code(codes[0].get("codeListValue") or codes[0].text) if codes else ""
+        locale_id = locale.get("id") or ""
+        if locale_id:
+            locales["#" + locale_id] = code or language_code(locale_id)
+    return main, locales
+
+
+def chosen_language(main: str, locales: dict[str, str]) -> str:
+    """French when the record has it, else English, else its main language."""
+    available = {main, *locales.values()}
+    return next((language for language in PREFERRED_LANGUAGES if language in available), main)
+
+
+def localised(xml) -> tuple[Any, str]:
+    """A copy of the record where every translated text (``gmd:PT_FreeText``) is replaced
+    by one text in the chosen language (:func:`chosen_language`; the main text when
+    there is no translation in it), and that language. Readers of the copy (the stock
+    ``ISODocument`` as ours) then see one language: titles, abstracts and keywords are
+    never a mix of Catalan and English."""
+    root = copy.deepcopy(_root(xml))
+    main, locales = record_languages(root)
+    language = chosen_language(main, locales)
+    for free_text in list(root.iter(f"{{{GMD}}}PT_FreeText")):
+        prop = free_text.getparent()
+        translations: dict[str, str] = {}
+        for string in free_text.iterfind(f"{{{GMD}}}textGroup/{{{GMD}}}LocalisedCharacterString"):
+            locale = (string.get("locale") or "").strip()
+            code = locales.get(locale) or language_code(locale)
+            if string.text and string.text.strip():
+                translations.setdefault(code, string.text.strip())
+        main_node = next((child for child in prop if isinstance(child.tag, str) and child is not free_text), None)
+        main_text = (main_node.text or "").strip() if main_node is not None else ""
+        if language != main and translations.get(language):
+            chosen = translations[language]
+        else:
+            chosen = main_text or next((translations[code] for code in PREFERRED_LANGUAGES
+                                        if translations.get(code)), next(iter(translations.values()), ""))
+        prop.remove(free_text)
+        if main_node is None:
+            main_node = etree.SubElement(prop, f"{{{GCO}}}CharacterString")
+        main_node.text = chosen
+    return root, language
+
+
+def with_gml31(xml):
+    """A copy of the record with GML 3.2 elements and attributes (current IGN records:
+    ``gml:TimePeriod gml:id=...`` in ``http://www.opengis.net/gml/3.2``) in the GML 3.1
+    namespace that the ISO 19139 XML schema imports: the schema check then judges the
+    rest of the record, not its GML version. The record itself when it has no GML 3.2."""
+    root = _root(xml)
+    if not any(isinstance(node.tag, str) and node.tag.startswith(f"{{{GML32}}}") for node in root.iter()):
+        return root
+    root = copy.deepcopy(root)
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag.startswith(f"{{{GML32}}}"):
+            node.tag = f"{{{GML31}}}" + node.tag[len(GML32) + 2:]
+        for name in [n for n in node.attrib if n.startswith(f"{{{GML32}}}")]:
+            node.set(f"{{{GML31}}}" + name[len(GML32) + 2:], node.attrib.pop(name))
+    etree.cleanup_namespaces(root)
+    return root
 
 
 # --- Reading -------------------------------------------------------------------------
@@ -220,22 +331,50 @@ def licence(xml) -> tuple[Optional[str], Optional[str]]:
     return None, None
 
 
-def bounding_box(xml) -> Optional[dict[str, Any]]:
-    """The GeoJSON geometry (WGS 84) enclosing the record's bounding boxes: a polygon, or
-    a point when the box has no area; ``None`` without a usable box."""
-    boxes = []
-    for box in _xpath(_root(xml), f"{IDENT}/gmd:extent/gmd:EX_Extent/gmd:geographicElement/"
-                                  "gmd:EX_GeographicBoundingBox|"
-                                  f"{IDENT}/srv:extent/gmd:EX_Extent/gmd:geographicElement/"
-                                  "gmd:EX_GeographicBoundingBox"):
+BOX_PATH = (f"{IDENT}/gmd:extent/gmd:EX_Extent/gmd:geographicElement/gmd:EX_GeographicBoundingBox|"
+            f"{IDENT}/srv:extent/gmd:EX_Extent/gmd:geographicElement/gmd:EX_GeographicBoundingBox")
+_CORNERS = ("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude", "northBoundLatitude")
+
+
+def bounding_boxes(xml) -> tuple[list[tuple[float, float, float, float]], list[tuple[str, str]]]:
+    """The record's bounding boxes as ``(west, east, south, north)`` in WGS 84, and what
+    was done to the others as ``(value, French note)``: corners given the wrong way round
+    (west > east, south > north, as six Géo-IDE records do) are swapped; a box out of
+    range (a latitude beyond 90°: projected coordinates) or unreadable is dropped."""
+    boxes, notes = [], []
+    for box in _xpath(_root(xml), BOX_PATH):
+        written = [_first_text(box, f"gmd:{name}") for name in _CORNERS]
+        shown = "ouest {0}, est {1}, sud {2}, nord {3}".format(*(w or "?" for w in written))
         try:
-            west, east, south, north = (float(_first_text(box, f"gmd:{name}").replace(",", ".")) for name in
-                                        ("westBoundLongitude", "eastBoundLongitude", "southBoundLatitude",
-                                         "northBoundLatitude"))
+            west, east, south, north = (float(w.replace(",", ".")) for w in written)
         except ValueError:
+            notes.append((shown, "emprise illisible (quatre nombres attendus) : elle est ignorée."))
             continue
-        if -180 <= west <= east <= 180 and -90 <= south <= north <= 90:
-            boxes.append((west, east, south, north))
+        if not (all(-180 <= x <= 180 for x in (west, east)) and all(-90 <= y <= 90 for y in (south, north))):
+            notes.append((shown, "emprise hors des limites du WGS 84 (longitudes entre -180 et 180, latitudes "
+                                 "entre -90 et 90 ; coordonnées projetées ?) : elle est ignorée."))
+            continue
+        if west > east and west - east >= 180:
+            notes.append((shown, "emprise à cheval sur l'antiméridien, non prise en charge : elle est ignorée."))
+            continue
+        swapped = []
+        if west > east:
+            west, east = east, west
+            swapped.append("ouest et est")
+        if south > north:
+            south, north = north, south
+            swapped.append("sud et nord")
+        if swapped:
+            notes.append((shown, f"bornes inversées ({' ; '.join(swapped)}) : elles sont échangées."))
+        boxes.append((west, east, south, north))
+    return boxes, notes
+
+
+def bounding_box(xml) -> Optional[dict[str, Any]]:
+    """The GeoJSON geometry (WGS 84) enclosing the record's usable bounding boxes
+    (:func:`bounding_boxes`): a polygon, or a point when the box has no area; ``None``
+    without a usable box."""
+    boxes, _notes = bounding_boxes(xml)
     if not boxes:
         return None
     west, east = min(b[0] for b in boxes), max(b[1] for b in boxes)
@@ -244,6 +383,43 @@ def bounding_box(xml) -> Optional[dict[str, Any]]:
         return {"type": "Point", "coordinates": [west, south]}
     return {"type": "Polygon", "coordinates": [[[west, south], [east, south], [east, north], [west, north],
                                                 [west, south]]]}
+
+
+_TEMPORAL = (f"{IDENT}/gmd:extent/gmd:EX_Extent/gmd:temporalElement/*/gmd:extent/*|"
+             f"{IDENT}/srv:extent/gmd:EX_Extent/gmd:temporalElement/*/gmd:extent/*")
+
+
+def _position(node, names: tuple[str, ...]) -> Optional[str]:
+    """The first dated position among ``names`` (local names, any GML version), an
+    indeterminate one (``now``, ``unknown``) being none."""
+    for name in names:
+        for found in node.xpath(f".//*[local-name()='{name}']"):
+            text = (found.text or "").strip()
+            if text and not found.get("indeterminatePosition"):
+                return text
+    return None
+
+
+def temporal_extent(xml) -> tuple[Optional[str], Optional[str]]:
+    """The temporal extent's first begin and end as written, in GML 3.1 or 3.2
+    (``gml:TimePeriod`` with ``beginPosition``/``endPosition`` or ``begin``/``end``
+    instants, or a ``gml:TimeInstant``)."""
+    for extent in _xpath(_root(xml), _TEMPORAL):
+        if not isinstance(extent.tag, str) or extent.tag.split("}")[0].lstrip("{") not in (GML31, GML32):
+            continue
+        local = extent.tag.rsplit("}", 1)[-1]
+        if local == "TimeInstant":
+            instant = _position(extent, ("timePosition",))
+            if instant:
+                return instant, instant
+            continue
+        begin = _position(extent, ("beginPosition",)) or next(
+            (_position(b, ("timePosition",)) for b in extent.xpath("*[local-name()='begin']")), None)
+        end = _position(extent, ("endPosition",)) or next(
+            (_position(e, ("timePosition",)) for e in extent.xpath("*[local-name()='end']")), None)
+        if begin or end:
+            return begin, end
+    return None, None
 
 
 def point_of_contact(xml) -> dict[str, str]:
@@ -292,18 +468,183 @@ def iso_date(value: Any, end: bool = False) -> Optional[str]:
     return None
 
 
+# CKAN's tag rule today (letters, digits, spaces, ``-_.``): the one place to switch to
+# ``values.tag`` (keywords kept as written) once DataSud's schema accepts them.
 _TAG = re.compile(r"[^\w \-.]+", re.UNICODE)
 
 
+def tag_name(text: str) -> Optional[str]:
+    """A keyword as DataSud's schema accepts it, ``None`` when nothing usable is left."""
+    name = " ".join(_TAG.sub(" ", text or "").split()).strip(" -.")[:100].strip()
+    return name if len(name) >= 2 else None
+
+
 def tags(xml) -> list[dict[str, str]]:
-    """The keywords as CKAN tags (letters, digits, spaces, ``-_.``; 2 to 100 characters)."""
+    """The keywords as CKAN tags, without case-insensitive duplicates."""
     result, seen = [], set()
     for keyword in keywords(xml):
-        name = " ".join(_TAG.sub(" ", keyword["text"]).split()).strip(" -.")[:100].strip()
-        if len(name) >= 2 and name.lower() not in seen:
+        name = tag_name(keyword["text"])
+        if name and name.lower() not in seen:
             seen.add(name.lower())
             result.append({"name": name})
     return result
+
+
+# --- Online resources ------------------------------------------------------------------
+
+ONLINE_PATH = ("gmd:distributionInfo/gmd:MD_Distribution/gmd:transferOptions/gmd:MD_DigitalTransferOptions/"
+               "gmd:onLine/gmd:CI_OnlineResource|"
+               "gmd:distributionInfo/gmd:MD_Distribution/gmd:distributor/gmd:MD_Distributor/"
+               "gmd:distributorTransferOptions/gmd:MD_DigitalTransferOptions/gmd:onLine/gmd:CI_OnlineResource")
+
+# Services, by their protocol (``OGC:WMS-1.3.0-http-get-map``, ``ESRI:REST``...), normalised.
+_SERVICES = [(re.compile(pattern), label) for pattern, label in (
+    (r"\bwmts\b|web map tile", "WMTS"), (r"\bwms\b|web map service", "WMS"),
+    (r"\bwfs\b|web feature service", "WFS"), (r"\bwcs\b|web coverage", "WCS"), (r"\bsos\b", "SOS"),
+    (r"ogc ?api features", "OGC API Features"), (r"\batom\b", "ATOM"),
+    (r"\besri (rest|arcgis)\b|\barcgis (rest|server|mapserver|featureserver)\b", "ESRI REST"))]
+# Formats named in a resource's name, description or protocol (normalised text).
+_NAMED_FORMATS = [(re.compile(pattern), label) for pattern, label in (
+    (r"\bshape ?files?\b|\bshp\b", "SHP"), (r"\bmif\b|\bmid\b", "MIF/MID"), (r"\bmapinfo\b|\btab\b", "TAB"),
+    (r"\bgeojson\b", "GeoJSON"), (r"\bgeopackage\b|\bgpkg\b", "GPKG"), (r"\bkmz\b", "KMZ"),
+    (r"\bkml\b", "KML"), (r"\bcsv\b", "CSV"), (r"\bpdf\b", "PDF"), (r"\bxlsx\b|\bexcel\b", "XLSX"),
+    (r"\bxls\b", "XLS"), (r"\bods\b", "ODS"), (r"\bdxf\b", "DXF"), (r"\bdwg\b", "DWG"),
+    (r"\becw\b", "ECW"), (r"\bjp2\b|jpeg 2000", "JP2"), (r"\bgeotiff\b|\btiff?\b", "TIFF"),
+    (r"\bgml\b", "GML"), (r"\bzip\b|\bzippe\b", "ZIP"), (r"\bjson\b", "JSON"),
+    (r"\bodt\b", "ODT"), (r"\bdocx?\b|\bword\b", "DOC"))]
+# A download's file extension.
+_EXTENSIONS = {"zip": "ZIP", "7z": "7Z", "gz": "GZ", "csv": "CSV", "pdf": "PDF", "shp": "SHP", "geojson": "GeoJSON",
+               "json": "JSON", "xlsx": "XLSX", "xls": "XLS", "ods": "ODS", "kml": "KML", "kmz": "KMZ",
+               "gpkg": "GPKG", "gml": "GML", "tif": "TIFF", "tiff": "TIFF", "ecw": "ECW", "jp2": "JP2",
+               "dxf": "DXF", "dwg": "DWG", "odt": "ODT", "doc": "DOC", "docx": "DOC", "txt": "TXT", "xml": "XML"}
+_MEDIA_TYPES = {"application/zip": "ZIP", "application/x-zip-compressed": "ZIP", "text/csv": "CSV",
+                "application/pdf": "PDF", "application/geo+json": "GeoJSON", "application/vnd.geo+json": "GeoJSON",
+                "application/json": "JSON", "application/vnd.google-earth.kml+xml": "KML",
+                "application/vnd.google-earth.kmz": "KMZ", "application/geopackage+sqlite3": "GPKG",
+                "application/x-shapefile": "SHP", "application/vnd.ms-excel": "XLS",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
+                "application/vnd.oasis.opendocument.spreadsheet": "ODS", "application/gml+xml": "GML",
+                "image/tiff": "TIFF", "text/html": "HTML", "application/xml": "XML", "text/xml": "XML"}
+_MEDIA_TYPE = re.compile(r"^[a-z]+/[a-z0-9.+-]+$")
+DOCUMENT_FORMATS = ("PDF", "DOC", "ODT", "HTML")
+# What a documentation's name says it is (normalised text) → DataSud's document kind.
+_DOCUMENT_WORDS = [(re.compile(pattern), kind) for pattern, kind in (
+    (r"\bdeliberation", "deliberation"), (r"\bconvention\b", "convention"), (r"\barrete\b", "arrete"),
+    (r"\brapport|\bnotice\b|\bnote de presentation|\betude\b", "rapport"),
+    (r"\bdocumentation\b|\bguide\b|\bcahier des charges\b|\bspecifications?\b|\bmode d emploi\b|"
+     r"\bplaquette\b|\bdescriptif\b|\bdictionnaire des donnees\b", "autre"))]
+# A link saying it downloads the data is data, whatever its protocol.
+_DATA_WORDS = re.compile(r"\btelecharge|\bdownload|\bextraction\b")
+_METADATA_WORDS = re.compile(r"\b(vue|fiche|view)\b.*\b(metadonnees?|metadata)\b|"
+                             r"\b(metadonnees?|metadata)\b.*\b(html|xml|record)\b")
+_METADATA_URL = re.compile(r"catalog\.search#/metadata/|xml\.metadata\.get|metadata\.show|md\.format\.|"
+                           r"/api/records/[^/?#]+/?(formatters/[^/?#]+/?)?([?#]|$)|request=getrecordbyid",
+                           re.IGNORECASE)
+_XML_VIEW = re.compile(r"\bxml\b|formatters/xml|xml\.metadata|getrecordbyid|md\.format\.xml", re.IGNORECASE)
+
+
+def _host_excluded(host: str, excluded: Iterable[str]) -> Optional[str]:
+    """The pattern of ``excluded`` (a host, or ``*.i2`` for a whole domain) matching ``host``."""
+    host = host.lower().rstrip(".")
+    for pattern in excluded:
+        pattern = pattern.lower().rstrip(".")
+        if host == pattern or fnmatch.fnmatchcase(host, pattern) or \
+                (pattern.startswith("*.") and host == pattern[2:]):
+            return pattern
+    return None
+
+
+def resource_format(url: str, protocol: str, text: str, distribution_formats: list[str]) -> str:
+    """A resource's format label from its protocol (a service, a media type), its
+    address (``SERVICE=WFS``, a file extension), its name and description, else the
+    record's only distribution format; ``""`` when nothing says."""
+    said = normalise(protocol)
+    for pattern, label in _SERVICES:
+        if pattern.search(said):
+            return label
+    if _MEDIA_TYPE.match(protocol.strip().lower()):
+        label = _MEDIA_TYPES.get(protocol.strip().lower())
+        if label:
+            return label
+    parts = urlsplit(url)
+    service = next((v for k, v in parse_qsl(parts.query) if k.lower() == "service"), "")
+    if service.upper() in ("WMS", "WFS", "WCS", "WMTS"):
+        return service.upper()
+    extension = parts.path.rsplit("/", 1)[-1].rsplit(".", 1)[-1].lower() if "." in parts.path.rsplit("/", 1)[-1] \
+        else ""
+    if extension in _EXTENSIONS:
+        return _EXTENSIONS[extension]
+    for words in (normalise(text), said):
+        for pattern, label in _NAMED_FORMATS:
+            if pattern.search(words):
+                return label
+    labels = {label for value in distribution_formats for pattern, label in _NAMED_FORMATS
+              if pattern.search(normalise(value))}
+    return labels.pop() if len(labels) == 1 and "download" in said else ""
+
+
+def resource_kind(fmt: str, protocol: str, function: str, text: str) -> tuple[str, Optional[str]]:
+    """``("data", None)``, or ``("document", <kind>)`` for documentation: a document
+    format (PDF, a web page...), or a link whose name says it is a notice, a report, an
+    order..."""
+    said = normalise(text)
+    link = "link" in normalise(protocol) or function == "information"
+    documentation = fmt in DOCUMENT_FORMATS or (
+        not fmt and (link or any(pattern.search(said) for pattern, _kind in _DOCUMENT_WORDS)))
+    if not documentation or (not fmt and _DATA_WORDS.search(said)):
+        return "data", None
+    kind = next((kind for pattern, kind in _DOCUMENT_WORDS if pattern.search(said)), "autre")
+    return "document", kind
+
+
+def online_resources(xml, excluded_hosts: Iterable[str] = ()) -> tuple[list[dict[str, Any]], Optional[str],
+                                                                     list[tuple[str, str, str]]]:
+    """The record's online resources (``gmd:onLine``) as DataSud resources, each with its
+    format and kind (data, documentation); the record's own HTML page (its metadata view
+    on the partner's catalogue: « Vue HTML des métadonnées », GeoNetwork's
+    ``catalog.search#/metadata/<uuid>``), which is the landing page, not data; and
+    ``(field, value, French note)`` for each resource left out (an intranet host the
+    source excludes, an address that is not http(s))."""
+    root = _root(xml)
+    distribution_formats = [_text(n) for n in _xpath(root, "gmd:distributionInfo/gmd:MD_Distribution/"
+                                                          "gmd:distributionFormat/gmd:MD_Format/gmd:name")]
+    resources: list[dict[str, Any]] = []
+    page: Optional[str] = None
+    notes: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for online in _xpath(root, ONLINE_PATH):
+        url = _first_text(online, "gmd:linkage/gmd:URL") or _first_text(online, "gmd:linkage")
+        if not url or url in seen:
+            continue
+        seen.add(url)
+        protocol = _first_text(online, "gmd:protocol")
+        name, description = _first_text(online, "gmd:name"), _first_text(online, "gmd:description")
+        function = (online.xpath("gmd:function/gmd:CI_OnLineFunctionCode/@codeListValue", namespaces=NS) or [""])[0]
+        text = f"{name} {description}"
+        host = urlsplit(url).hostname or "" if url.lower().startswith(("http://", "https://")) else ""
+        if not host or re.search(r"\s", url):
+            notes.append(("gmd:onLine", url, "adresse qui n'est pas une adresse web (http:// ou https://) : la "
+                                             "ressource n'est pas importée."))
+            continue
+        pattern = _host_excluded(host, excluded_hosts)
+        if pattern:
+            notes.append(("gmd:onLine", url, f"adresse sur un hôte exclu par la source ({pattern} : réseau "
+                                             "interne) : la ressource n'est pas importée."))
+            continue
+        if _METADATA_WORDS.search(normalise(text)) or _METADATA_URL.search(url):
+            if page is None and not _XML_VIEW.search(f"{text} {url}"):
+                page = url
+            continue  # the record itself, not data
+        fmt = resource_format(url, protocol, text, distribution_formats)
+        kind, document_kind = resource_kind(fmt, protocol, function, text)
+        entry = {"url": url, "name": name or description or None, "description": description if name else "",
+                 "format": fmt, "resource_type": kind}
+        if document_kind:
+            entry["document_kind"] = document_kind
+        if _MEDIA_TYPES.get(protocol.strip().lower()):
+            entry["mimetype"] = protocol.strip().lower()
+        resources.append(entry)
+    return resources, page, notes
 
 
 # --- Checks --------------------------------------------------------------------------
@@ -343,7 +684,7 @@ class InspireValidator(BaseValidator):
         if not inspire_themes(root):
             missing.append("pas de mot-clé du thésaurus « GEMET - INSPIRE themes » : pas de thème INSPIRE ; les "
                            "thèmes DataSud viennent des catégories ISO ou des thèmes par défaut de la source.")
-        if bounding_box(root) is None:
+        if not _xpath(root, BOX_PATH):
             missing.append("pas d'emprise géographique (gmd:EX_GeographicBoundingBox) : le jeu de données "
                            "n'apparaît pas dans la recherche cartographique.")
         contact = point_of_contact(root)
@@ -358,29 +699,36 @@ class InspireValidator(BaseValidator):
 
 # --- DataSud's record ------------------------------------------------------------------
 
-def record(xml, iso_values: dict[str, Any], package_dict: dict[str, Any], guid: str) -> dict[str, Any]:
+def record(xml, iso_values: dict[str, Any], package_dict: dict[str, Any], guid: str,
+           excluded_hosts: Iterable[str] = ()) -> dict[str, Any]:
     """The harvested record as :func:`mapping.to_datasud` reads it: the stock
-    ``package_dict`` (resources, name) and ``iso_values``, plus the INSPIRE fields."""
+    ``package_dict`` (name) and ``iso_values`` of the record in one language
+    (:func:`localised`), plus the INSPIRE fields, the online resources typed
+    (:func:`online_resources`), the record's own page under ``url`` and the warnings
+    about what was absorbed under ``mapping.WARNINGS``."""
     root = _root(xml)
     dates = {d.get("type"): d.get("value") for d in reversed(iso_values.get("dataset-reference-date") or [])}
     revisions = sorted(d.get("value") or "" for d in iso_values.get("dataset-reference-date") or []
                        if d.get("type") == "revision")
     contact = point_of_contact(root)
     licence_id, licence_text = licence(root)
+    _boxes, box_notes = bounding_boxes(root)
     geometry = bounding_box(root)
     publisher_name = publisher(root)
-    begins, ends = iso_values.get("temporal-extent-begin") or [], iso_values.get("temporal-extent-end") or []
+    begin, end = temporal_extent(root)
     identifier = iso_values.get("unique-resource-identifier") or ""
+    resources, page, resource_notes = online_resources(root, excluded_hosts)
     result: dict[str, Any] = {
         "title": (iso_values.get("title") or "").strip(),
         "notes": (iso_values.get("abstract") or "").strip(),
         "name": package_dict.get("name"),
+        "url": page,
         "tags": tags(root),
         "themes": inspire_themes(root) + list(iso_values.get("topic-category") or []),
         "issued": iso_date(dates.get("publication") or dates.get("creation")),
         "modified": iso_date(revisions[-1]) if revisions else None,
-        "temporal_start": iso_date(begins[0]) if begins else None,
-        "temporal_end": iso_date(ends[0], end=True) if ends else None,
+        "temporal_start": iso_date(begin),
+        "temporal_end": iso_date(end, end=True),
         "provenance": (iso_values.get("lineage") or "").strip() or None,
         "spatial": json.dumps(geometry) if geometry else None,
         "spatial_resolution_in_meters": resolution_in_metres(root),
@@ -388,7 +736,7 @@ def record(xml, iso_values: dict[str, Any], package_dict: dict[str, Any], guid: 
         "frequency": iso_values.get("frequency-of-update") or None,
         "contact": [{"name": contact.get("name"), "email": contact.get("email")}] if contact else [],
         "publisher": [{"name": publisher_name}] if publisher_name else [],
-        "resources": [resource(r) for r in package_dict.get("resources") or []],
+        "resources": resources,
         "extras": [{"key": "guid", "value": guid}] +
                   ([{"key": "identifier", "value": identifier}] if identifier else []),
     }
@@ -396,14 +744,35 @@ def record(xml, iso_values: dict[str, Any], package_dict: dict[str, Any], guid: 
         result["license_id"] = licence_id
     elif licence_text:
         result["license"] = licence_text  # a licence DataSud does not know: kept as written (mapping)
-    return {k: v for k, v in result.items() if v not in (None, "")}
+    result = {k: v for k, v in result.items() if v not in (None, "")}
+    warnings = [mapping.warning(result, "gmd:EX_GeographicBoundingBox", value, note) for value, note in box_notes]
+    warnings += [mapping.warning(result, field, value, note) for field, value, note in resource_notes]
+    if warnings:
+        result[mapping.WARNINGS] = warnings
+    return result
 
 
-def resource(stock: dict[str, Any]) -> dict[str, Any]:
-    """A resource of the stock package_dict (an online resource of the record), its
-    format as a label (``WMS``, ``ZIP``, ``CSV``)."""
-    fmt = (stock.get("format") or "").strip()
-    if "/" in fmt:  # a media type guessed from the URL
-        fmt = fmt.rsplit("/", 1)[-1]
-    return {"url": stock.get("url"), "name": stock.get("name"), "description": stock.get("description") or "",
-            "format": fmt.upper()}
+def resource_kinds(dataset: dict[str, Any], harvested: list[dict[str, Any]]) -> None:
+    """Give the dataset's resources (as :func:`mapping.to_datasud` made them) the kind
+    :func:`online_resources` found: data, or documentation with its document kind."""
+    kinds = {r["url"]: r for r in harvested}
+    for res in dataset.get("resources") or []:
+        found = kinds.get(res.get("url"))
+        if found is not None:
+            res["resource_type"] = found["resource_type"]
+            if found.get("document_kind"):
+                res["document_kind"] = found["document_kind"]
+
+
+def schema_warning(xml, guid: str, profile: str, errors: list[tuple[str, Optional[int]]]) -> str:
+    """The warning for a record the XML schema of ``profile`` finds fault with (it is
+    imported all the same: partners' catalogues hold many such records): its first
+    remark, in the schema's own words, and how many there are."""
+    remarks = [(message, line) for message, line in errors if line is not None or not message.endswith(
+        "Validation Error")] or [("schéma non respecté", None)]
+    message, line = remarks[0]
+    subject = {"title": _first_text(_root(xml), f"{IDENT}/gmd:citation/gmd:CI_Citation/gmd:title"),
+               "extras": [{"key": "guid", "value": guid}]}
+    return mapping.warning(subject, f"schéma XML ({profile})", f"ligne {line} : {message}" if line else message,
+                           f"fiche non conforme au schéma XML ISO 19139 ({len(remarks)} écart(s), le premier "
+                           "cité) : elle est importée quand même ; à corriger dans le catalogue du partenaire.")

@@ -12,7 +12,7 @@ __all__ = [
     "datasud_data_resources", "datasud_document_resources", "datasud_facet_label",
     "datasud_convention_lapsed", "datasud_workflow_state", "datasud_workflow_state_label",
     "datasud_is_reviewer", "datasud_licence_title", "datasud_harvest_origin", "datasud_harvest_tab",
-    "datasud_dataset_organization",
+    "datasud_dataset_organization", "datasud_harvest_advanced_config",
 ]
 
 
@@ -103,6 +103,15 @@ def datasud_harvest_tab(organization_id: str) -> bool:
     user = tk.g.user if tk.g else None
     return bool(user) and (authz.is_sysadmin(user) or
                            authz.has_user_permission_for_group_or_org(organization_id, user, "read"))
+
+
+def datasud_harvest_advanced_config(config: Any) -> str:
+    """A harvest source's configuration without the settings its form shows as fields."""
+    from ckanext.datasud.harvesting import actions, settings
+    if isinstance(config, dict):
+        import json
+        config = json.dumps(config)
+    return settings.advanced(config, actions.every_setting())
 
 
 def datasud_dataset_organization(pkg: dict) -> dict:

@@ -11,18 +11,25 @@ logic/publication.py), whatever the door; the chained ``harvest_source_*`` actio
 the authorisation checks the stock ones leave to the dataset actions.
 
 Runs are refused without a convention in force (``harvest_job_create``, logic/action.py).
+
+DataSud's source settings (:mod:`.settings`) live in the source's JSON ``config``.
+ckanext-harvest stores only what a save gives (and drops the settings given as fields
+when a ``config`` is given too): :func:`merge_settings`, called by the chained
+``package_create``/``package_update`` (every door), folds them into the stored
+configuration; :func:`harvest_source_show` returns each with its effective value.
 """
 from __future__ import annotations
 
-from typing import Optional
+import json
+from typing import Any, Optional
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud.harvesting import safety
+from ckanext.datasud.harvesting import safety, settings
 from ckanext.datasud.harvesting.settings import SCHEDULES
 
-__all__ = ["harvest_source_create", "harvest_source_update"]
+__all__ = ["harvest_source_create", "harvest_source_update", "harvest_source_show"]
 
 
 def check_source(owner_org: Optional[str], frequency: Optional[str], url: Optional[str]) -> None:
@@ -51,6 +58,81 @@ def check_stored_source(package: model.Package) -> None:
         source = HarvestSource.get(package.id) if package.id else None
         frequency = source.frequency if source is not None else None
     check_source(package.owner_org, frequency, (package.url or "").strip())
+
+
+def settings_schema(source_type: Optional[str]) -> dict[str, list]:
+    """The settings a harvester declares (``extra_schema()``), {} for an unknown type."""
+    from ckanext.harvest.queue import get_harvester
+    harvester = get_harvester(source_type) if source_type else None
+    if harvester is None or not hasattr(harvester, "extra_schema"):
+        return {}
+    return harvester.extra_schema()
+
+
+def every_setting() -> dict[str, list]:
+    """The settings of every harvester (the source form shows them all)."""
+    import ckan.plugins as p
+    from ckanext.harvest.interfaces import IHarvester
+    schema: dict[str, list] = {}
+    for harvester in p.PluginImplementations(IHarvester):
+        if hasattr(harvester, "extra_schema"):
+            schema.update(harvester.extra_schema())
+    return schema
+
+
+def _stored_config(source_id: Optional[str]) -> tuple[Optional[str], dict[str, Any]]:
+    """The type and configuration of a stored source (the harvesters read this one)."""
+    from ckanext.harvest.model import HarvestSource
+    source = HarvestSource.get(source_id) if source_id else None
+    if source is None:
+        return None, {}
+    try:
+        values = json.loads(source.config) if source.config else {}
+    except ValueError:
+        values = {}
+    return source.type, values if isinstance(values, dict) else {}
+
+
+def merge_settings(data_dict: dict[str, Any], source_id: Optional[str] = None) -> None:
+    """Before a harvest source is created or updated (``source_id``): its DataSud
+    settings, given as fields or in ``config``, folded over the stored configuration into
+    ``data_dict["config"]`` (see :func:`settings.merge`). A refused setting stays a field:
+    ckanext-harvest's schema reports it with its French message. An unreadable ``config``
+    is left to ckanext-harvest's check."""
+    stored_type, stored = _stored_config(source_id)
+    schema = settings_schema(data_dict.get("source_type") or stored_type)
+    if not schema:
+        return
+    config: Optional[dict[str, Any]] = None
+    if "config" in data_dict:
+        given = data_dict["config"]
+        try:
+            config = given if isinstance(given, dict) else (json.loads(given) if given else {})
+        except (TypeError, ValueError):
+            return
+        if not isinstance(config, dict):
+            return
+    fields = {key: data_dict.pop(key) for key in list(schema) if key in data_dict}
+    merged, refused = settings.merge(schema, stored, config, fields)
+    data_dict.update(refused)
+    data_dict["config"] = json.dumps(merged, ensure_ascii=False) if merged else ""
+
+
+@tk.chained_action
+@tk.side_effect_free
+def harvest_source_show(up_func, context, data_dict):
+    """A source with each of its harvester's settings as a top-level key (as
+    ckanext-harvest returns the configuration's keys), defaults included."""
+    tk.check_access("harvest_source_show", context, data_dict)
+    source = up_func(context, data_dict)
+    try:
+        config = json.loads(source.get("config") or "{}")
+    except ValueError:
+        config = {}
+    for key, value in settings.effective(settings_schema(source.get("source_type")),
+                                         config if isinstance(config, dict) else {}).items():
+        source.setdefault(key, value)
+    return source
 
 
 @tk.chained_action

@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud.harvesting import records, settings as source_settings
+from ckanext.datasud.harvesting import mapping, records, settings as source_settings
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +38,22 @@ _FRENCH = [
 ]
 
 
+STOCK_VALIDATION_ERRORS = ("Create validation Error: ", "Update validation Error: ")
+
+
 def french(message: str) -> str:
     text = str(message).strip()
     for pattern, replacement in _FRENCH:
         if re.match(pattern, text, flags=re.S):
             return re.sub(pattern, replacement, text, flags=re.S)
     return text
+
+
+def portal_language():
+    """Translations in the portal's language (French) for what runs outside a request
+    (the harvest consumers): no effect without a Flask context."""
+    from flask_babel import force_locale
+    return force_locale(tk.config.get("ckan.locale_default") or "fr")
 
 
 class DataSudHarvesterMixin:
@@ -77,13 +88,33 @@ class DataSudHarvesterMixin:
         return super()._save_gather_error(french(message), job)
 
     def _save_object_error(self, message, obj, stage="Fetch", line=None):
+        # The stock DCAT import reports a refused dataset by its error summary (« Resources:
+        # Package resource(s) invalid »), from its except clause: name the fields instead.
+        error = sys.exc_info()[1]
+        if isinstance(error, tk.ValidationError) and str(message).startswith(STOCK_VALIDATION_ERRORS):
+            message = mapping.validation_message(error, self.refused_dataset(obj))
         return super()._save_object_error(french(message), obj, stage, line)
+
+    def refused_dataset(self, harvest_object) -> Optional[dict[str, Any]]:
+        """The dataset the stock import gave package_create/update for an object (DCAT: its
+        record mapped again, resources in the same order), to name what was refused."""
+        try:
+            record = json.loads(harvest_object.content or "")
+        except (TypeError, ValueError):
+            return None
+        if not isinstance(record, dict) or records.current() is None:
+            return None
+        try:
+            return mapping.to_datasud(record, records.current())
+        except ValueError:
+            return record
 
     # Withdraw, never delete, what is gone upstream; run imports with the source settings.
     def import_stage(self, harvest_object):
         if self._get_object_extra(harvest_object, "status") == "delete":
             return records.withdraw(harvest_object)
-        with records.importing(harvest_object):
+        # in the portal's language: the schema's messages land in the report as they are
+        with portal_language(), records.importing(harvest_object):
             result = self.import_record(harvest_object)
             # what was absorbed (records.warn), after the import: saving commits
             for message in records.warnings():

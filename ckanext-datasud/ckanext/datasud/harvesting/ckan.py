@@ -121,7 +121,7 @@ class DataSudCKANHarvester(DataSudHarvesterMixin, CKANHarvester):
                 created = True
         except tk.ValidationError as e:
             model.Session.rollback()
-            self._save_object_error(mapping.validation_message(e), harvest_object, "Import")
+            self._save_object_error(mapping.validation_message(e, dataset), harvest_object, "Import")
             return False
         model.Session.query(HarvestObject).filter(
             HarvestObject.package_id == dataset["id"], HarvestObject.id != harvest_object.id).update(

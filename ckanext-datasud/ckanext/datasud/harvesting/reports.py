@@ -1,6 +1,6 @@
 """What partners read about their harvest sources: each job's counts (new, updated,
-unchanged, withdrawn, errors), each record's error in French, and where a harvested
-dataset comes from."""
+unchanged, withdrawn, errors, imported with warnings), each record's error and
+warning in French, and where a harvested dataset comes from."""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -8,7 +8,7 @@ from typing import Any, Optional
 import ckan.model as model
 from ckanext.harvest.model import (HarvestGatherError, HarvestJob, HarvestObject, HarvestObjectError,
                                    HarvestSource)
-from sqlalchemy import func
+from sqlalchemy import func, or_
 
 from ckanext.datasud.harvesting.inspire import WARNING_PREFIX as INSPIRE_WARNING
 from ckanext.datasud.harvesting.mapping import WARNING_PREFIX as MAPPING_WARNING
@@ -21,11 +21,26 @@ COUNTS = (("added", "new"), ("updated", "updated"), ("not modified", "unchanged"
           ("errored", "errors"))
 
 
+def is_warning(message: Optional[str]) -> bool:
+    """A message about something absorbed (the record was imported), not an error."""
+    return (message or "").startswith(WARNING_PREFIXES)
+
+
 def job_counts(job_id: str) -> dict[str, int]:
+    """A job's records per outcome (new, updated, unchanged, withdrawn, errors: the records
+    refused and the catalogue's errors) and ``with_warnings``: the records imported (new or
+    updated) with at least one warning."""
     rows = dict(model.Session.query(HarvestObject.report_status, func.count(HarvestObject.id))
                 .filter(HarvestObject.harvest_job_id == job_id).group_by(HarvestObject.report_status).all())
     counts = {ours: rows.get(theirs, 0) for theirs, ours in COUNTS}
     counts["errors"] += model.Session.query(HarvestGatherError).filter_by(harvest_job_id=job_id).count()
+    counts["with_warnings"] = (
+        model.Session.query(func.count(func.distinct(HarvestObject.id)))
+        .join(HarvestObjectError, HarvestObjectError.harvest_object_id == HarvestObject.id)
+        .filter(HarvestObject.harvest_job_id == job_id, HarvestObject.report_status.in_(("added", "updated")),
+                or_(*[HarvestObjectError.message.startswith(prefix, autoescape=True)
+                      for prefix in WARNING_PREFIXES]))
+        .scalar() or 0)
     return counts
 
 
@@ -53,7 +68,9 @@ def sources_of(organization_id: str, jobs_per_source: int = 10) -> list[dict[str
 
 
 def job_report(job_id: str) -> Optional[dict[str, Any]]:
-    """A job's counts and every error: the catalogue's (gather) and each record's."""
+    """A job's counts and every message: the catalogue's errors (gather), each refused
+    record's errors, and apart the warnings of the records imported; each record's entry
+    has its guid, and the name and title of its dataset when there is one."""
     job = model.Session.get(HarvestJob, job_id)
     if job is None:
         return None
@@ -65,10 +82,11 @@ def job_report(job_id: str) -> Optional[dict[str, Any]]:
              .filter(HarvestObject.harvest_job_id == job_id).order_by(HarvestObjectError.created))
     for error, obj in query:
         package = model.Package.get(obj.package_id) if obj.package_id else None
+        imported = package is not None and package.state != "deleted"
         entry = {"guid": obj.guid, "message": error.message, "stage": error.stage,
-                 "dataset": package.name if package is not None else None}
-        # a warning (e.g. a missing INSPIRE element) does not stop the import
-        (warnings if error.message.startswith(WARNING_PREFIXES) else records).append(entry)
+                 "dataset": package.name if imported else None, "title": package.title if imported else None}
+        # a warning (a value dropped or normalised, a missing INSPIRE element) does not stop the import
+        (warnings if is_warning(error.message) else records).append(entry)
     return {"job": _job(job), "source_id": job.source_id, "gather_errors": gather, "record_errors": records,
             "warnings": warnings}
 

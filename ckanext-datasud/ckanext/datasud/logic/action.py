@@ -309,6 +309,7 @@ def package_create(up_func, context, data_dict):
     if data_dict.get("type") == publication.HARVEST_SOURCE:
         if "private" in data_dict:
             publication.stored_private(data_dict["private"])  # readable, or a clear error
+        harvest_actions.merge_settings(data_dict)  # settings given as fields or in config
         return up_func(context, data_dict)  # its own checks: harvesting/actions.py
     if records.publishes_directly():
         return up_func(context, data_dict)  # a pre-validated harvest source (its history says so)
@@ -328,6 +329,8 @@ def package_update(up_func, context, data_dict):
         raise tk.ValidationError({"type": [_("The type of a dataset cannot be changed.")]})
     if "private" in data_dict:
         publication.stored_private(data_dict["private"])  # readable, or a clear error
+    if current.type == publication.HARVEST_SOURCE:
+        harvest_actions.merge_settings(data_dict, current.id)  # settings left out are kept
     if current.type == publication.HARVEST_SOURCE or records.publishes_directly():
         return up_func(context, data_dict)
     if state_of(current.id) != "published":

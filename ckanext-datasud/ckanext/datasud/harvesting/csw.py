@@ -393,7 +393,6 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
         # licence or "not specified"; an unknown licence is "not specified", kept as written
         dataset = mapping.to_datasud(record, settings, landing_page=record.get("url") or
                                      self._landing_page(harvest_object, settings))
-        inspire.resource_kinds(dataset, record.get("resources") or [])
         records.warn(*dataset.pop(mapping.WARNINGS, []))
         return dataset
 

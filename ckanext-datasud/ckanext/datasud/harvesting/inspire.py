@@ -752,18 +752,6 @@ def record(xml, iso_values: dict[str, Any], package_dict: dict[str, Any], guid: 
     return result
 
 
-def resource_kinds(dataset: dict[str, Any], harvested: list[dict[str, Any]]) -> None:
-    """Give the dataset's resources (as :func:`mapping.to_datasud` made them) the kind
-    :func:`online_resources` found: data, or documentation with its document kind."""
-    kinds = {r["url"]: r for r in harvested}
-    for res in dataset.get("resources") or []:
-        found = kinds.get(res.get("url"))
-        if found is not None:
-            res["resource_type"] = found["resource_type"]
-            if found.get("document_kind"):
-                res["document_kind"] = found["document_kind"]
-
-
 def schema_warning(xml, guid: str, profile: str, errors: list[tuple[str, Optional[int]]]) -> str:
     """The warning for a record the XML schema of ``profile`` finds fault with (it is
     imported all the same: partners' catalogues hold many such records): its first

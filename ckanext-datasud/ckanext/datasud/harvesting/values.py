@@ -93,7 +93,7 @@ def checksum_algorithm(value: Optional[str]) -> Optional[str]:
     text = (value or "").strip()
     if not text:
         return None
-    name = re.split(r"[#/]", text)[-1]
+    name = re.split(r"[#/:]", text)[-1]
     name = re.sub(r"^checksumAlgorithm_", "", name, flags=re.IGNORECASE)
     return re.sub(r"[^a-z0-9]", "", name.lower()) or None
 
@@ -129,8 +129,9 @@ def checksum(value: Optional[str], algorithm: Optional[str] = None) -> Noted:
 # --- Web addresses -------------------------------------------------------------------
 
 WEB_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)  # as datasud_url checks it
-# rdflib's blank-node ids ("N" + 32 hex digits) and their "_:" notation in Turtle/JSON-LD
-BLANK_NODE = re.compile(r"^(_:\S*|N[0-9a-f]{32})$")
+# rdflib's blank-node ids ("N" + 32 hex digits; "n" + 32 hex digits + "b" + a number from its
+# Turtle parser) and the "_:" notation of Turtle, N-Triples and JSON-LD
+BLANK_NODE = re.compile(r"^(_:\S*|[Nn][0-9a-f]{32}(b\d+)?)$")
 SERVICE_QUERY = re.compile(r"(^|&)(service=(wms|wfs|wcs|wmts|csw|wps|sos)|request=getcapabilities)(&|$)",
                            re.IGNORECASE)
 SERVICE_PATH = re.compile(r"/(wms|wfs|wcs|wmts|csw|ows|wps)(/|$)", re.IGNORECASE)

@@ -14,6 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import Missing, missing
 
 from ckanext.datasud import vocabularies
+from ckanext.datasud.harvesting import values as harvested_values
 
 __all__ = [
     "datasud_choices", "datasud_required_list", "datasud_email", "datasud_url", "datasud_document_url",
@@ -22,6 +23,8 @@ __all__ = [
     "datasud_geojson", "datasud_spatial_code", "datasud_siren", "datasud_no_html",
     "datasud_positive_number", "datasud_positive_integer", "datasud_checksum",
     "datasud_media_type", "datasud_document_kind",
+    # DataSud's keyword rule replaces CKAN's, for every dataset (see tag_name_validator)
+    "tag_name_validator", "tag_length_validator", "datasud_tag_string",
 ]
 
 _ = tk._
@@ -372,3 +375,51 @@ def datasud_document_kind(key, data, errors, context):
     if _empty(data.get(key)):
         data.pop(key, None)
         raise tk.StopOnError
+
+
+def tag_length_validator(value, context):
+    """Replaces CKAN's (2 to 100 characters): a keyword has 1 to 100 characters (the
+    length of CKAN's tag table)."""
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(_("A keyword cannot be empty."))
+    if len(value) > harvested_values.TAG_MAX_LENGTH:
+        raise Invalid(_('Keyword "{value}" is longer than {max} characters.').format(
+            value=value, max=harvested_values.TAG_MAX_LENGTH))
+    return value
+
+
+def tag_name_validator(value, context):
+    """Replaces CKAN's rule (letters, digits, spaces, "-", "_" and "." only), which refused
+    partners' keywords as they write them ("document d'urbanisme / PLU", "Culture,
+    Société, Service"): DataSud keeps any printable text except < > " \\ (markup, and
+    CKAN's search page quotes a tag facet without escaping) and control characters;
+    whitespace is collapsed. The same rule as the harvesters' (harvesting/values.py,
+    ``tag``). Registered under CKAN's name, so that CKAN's tag schemas use it."""
+    if not isinstance(value, str):
+        raise Invalid(_("A keyword cannot be empty."))
+    value = " ".join(value.split())
+    problem = harvested_values.tag_problem(value)
+    if problem == "empty":
+        raise Invalid(_("A keyword cannot be empty."))
+    if problem == "too long":
+        raise Invalid(_('Keyword "{value}" is longer than {max} characters.').format(
+            value=value, max=harvested_values.TAG_MAX_LENGTH))
+    if problem:
+        raise Invalid(_('Keyword "{value}" contains a character that is not allowed (< > " \\ or a control '
+                        'character).').format(value=value))
+    return value
+
+
+def datasud_tag_string(key, data, errors, context):
+    """The form's comma-separated keywords (CKAN's ``tag_string_convert``, with DataSud's
+    keyword rule): each becomes a tag."""
+    value = data.get(key)
+    if _empty(value):
+        return
+    names = [t.strip() for t in value.split(",") if t.strip()] if isinstance(value, str) else list(value)
+    current = max([int(k[1]) for k in data.keys() if len(k) == 3 and k[0] == "tags"] + [-1])
+    for number, name in enumerate(names, start=current + 1):
+        try:
+            data[("tags", number, "name")] = tag_name_validator(tag_length_validator(name, context), context)
+        except Invalid as e:
+            errors[key].append(e.error)

@@ -11,6 +11,7 @@ readers of :mod:`ckanext.datasud.harvesting.inspire` have fast unit tests at the
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,8 @@ def harvest(migrate_db_for, reset_index):
         result = run(source)
         report = reports.job_report(result["job"]["id"])
         datasets = {d["title"]: d for d in source_datasets(source)}
-        yield {"server": server, "source": source, "result": result, "report": report, "datasets": datasets}
+        yield {"server": server, "source": source, "result": result, "report": report, "datasets": datasets,
+               "sysadmin": sysadmin}
 
 
 def warnings_of(harvest, guid: str) -> list[str]:
@@ -132,6 +134,16 @@ def test_intranet_and_file_share_links_are_left_out_with_a_warning(harvest):
     assert prefix + ("« \\\\srv-ddt84\\SIG\\URBANISME\\PLU\\Carpentras » : adresse qui n'est pas une adresse web "
                      "(http:// ou https://) : la ressource n'est pas importée.") in warnings
     assert len(warnings) == 3  # nothing else is missing from this record
+
+
+def test_excluded_hosts_is_a_setting_of_the_source(app, harvest):
+    source = ckan_helpers.call_action("harvest_source_show", id=harvest["source"]["id"])
+    assert source["excluded_hosts"] == ["*.i2", "intranet.ddt-84.i2"]
+    headers = {"Authorization": ckan_factories.APIToken(user=harvest["sysadmin"]["name"])["token"]}
+    form = app.get(f"/harvest/edit/{harvest['source']['name']}", headers=headers).body
+    field = re.search(r'<input[^>]*id="field-excluded-hosts"[^>]*>', form).group(0)
+    assert 'value="*.i2 intranet.ddt-84.i2"' in field
+    assert "CSW : hôtes dont les liens ne sont pas importés (intranet)" in form
 
 
 def test_ign_services_downloads_and_documentation(harvest):

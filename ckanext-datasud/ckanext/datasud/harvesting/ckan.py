@@ -2,20 +2,23 @@
 
 The stock harvester imports with CKAN's default schema and keeps every remote field;
 DataSud maps each remote dataset into its own schema (:mod:`.mapping`), fetches through
-:mod:`.safety`, keeps remote datasets' ids as the stock harvester does, skips datasets
-not modified upstream, and withdraws those gone from the remote portal.
+:mod:`.safety`, keeps remote datasets' ids as the stock harvester does (unless the id is
+already another source's or a dataset entered on DataSud: that one is never
+overwritten, the record gets a new id and a warning), skips datasets not modified
+upstream, and withdraws those gone from the remote portal.
 """
 from __future__ import annotations
 
 import json
 import logging
+import uuid
 from urllib.parse import urlencode
 
 import ckan.model as model
 import sqlalchemy as sa
 import ckan.plugins.toolkit as tk
 from ckanext.harvest.harvesters.ckanharvester import CKANHarvester, ContentFetchError
-from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
+from ckanext.harvest.model import HarvestObject
 
 from ckanext.datasud.harvesting import download, mapping, records, safety
 from ckanext.datasud.harvesting.base import DataSudHarvesterMixin
@@ -71,19 +74,21 @@ class DataSudCKANHarvester(DataSudHarvesterMixin, CKANHarvester):
         if not remote_ids and records.has_current_records(source.id):
             self._save_gather_error(records.EMPTY_CATALOGUE, harvest_job)
             return []
-        current = model.Session.query(HarvestObject.guid, HarvestObject.package_id).filter(
-            HarvestObject.current == True,  # noqa: E712
-            HarvestObject.harvest_source_id == source.id)
-        ids = []
-        for guid, package_id in current:
-            if guid in remote_ids:
-                continue
-            obj = HarvestObject(guid=guid, job=harvest_job, package_id=package_id,
-                                extras=[HarvestObjectExtra(key="status", value="delete")])
-            model.Session.query(HarvestObject).filter_by(guid=guid).update({"current": False}, False)
-            obj.save()
-            ids.append(obj.id)
-        return ids
+        return records.withdrawal_objects(harvest_job, remote_ids)
+
+    def _dataset_id(self, package_dict, harvest_object) -> tuple[str, bool]:
+        """The id of this record's dataset, and whether it exists: the one this source made
+        of it; else the remote id (as the stock harvester keeps it), unless a dataset of
+        another source or one entered on DataSud already has it: then a new id, with a
+        warning (another partner's dataset is never overwritten)."""
+        own = records.dataset_of(harvest_object.harvest_source_id, harvest_object.guid)
+        if own is not None:
+            return own, True
+        remote_id = package_dict["id"]
+        if model.Package.get(remote_id) is None:
+            return remote_id, False
+        records.warn(mapping.warning(package_dict, "id", remote_id, records.conflict_text(records.holder(remote_id))))
+        return str(uuid.uuid4()), False
 
     def _create_or_update_package(self, package_dict, harvest_object, package_dict_form="rest"):
         """Create or update the DataSud dataset of a remote dataset (same id)."""
@@ -94,13 +99,13 @@ class DataSudCKANHarvester(DataSudHarvesterMixin, CKANHarvester):
             self._save_object_error(str(e), harvest_object, "Import")
             return False
         records.warn(*dataset.pop(mapping.WARNINGS, []))
-        dataset["id"] = package_dict["id"]
+        dataset["id"], exists = self._dataset_id(package_dict, harvest_object)
         dataset["extras"].append({"key": "guid", "value": harvest_object.guid})
-        existing = model.Package.get(package_dict["id"])
+        existing = model.Package.get(dataset["id"]) if exists else None
         user = self._get_user_name()
         context = {"model": model, "session": model.Session, "user": user, "ignore_auth": True}
         try:
-            if existing is not None and existing.state != "deleted":
+            if existing is not None:
                 if records.unchanged(harvest_object, existing.id, harvest_object.content):
                     return "unchanged"
                 dataset["name"] = existing.name
@@ -113,6 +118,7 @@ class DataSudCKANHarvester(DataSudHarvesterMixin, CKANHarvester):
                 dataset["name"] = self._gen_new_name(package_dict.get("name") or dataset["title"])
                 dataset["private"] = records.target_private(None)
                 harvest_object.package_id = dataset["id"]
+                harvest_object.current = True  # the index lists a dataset under its current object's source
                 harvest_object.add()
                 # the dataset is indexed with its harvest object (as the stock harvester does)
                 model.Session.execute(sa.text("SET CONSTRAINTS harvest_object_package_id_fkey DEFERRED"))

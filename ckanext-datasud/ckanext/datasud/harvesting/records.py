@@ -6,7 +6,9 @@
   enters the validation workflow, waiting for the legal service (:func:`after_import`);
 - a record removed upstream is withdrawn, never deleted (:func:`withdraw`), and comes
   back when it reappears;
-- an unchanged record is not rewritten (:func:`unchanged`, content digest).
+- an unchanged record is not rewritten (:func:`unchanged`, digest of its canonical form);
+- a guid names a dataset within its source only (:func:`dataset_of`): another source
+  repeating it gets a dataset of its own, with a warning (:func:`guid_held_elsewhere`).
 """
 from __future__ import annotations
 
@@ -16,11 +18,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 from typing import Any, Iterator, Optional
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
+from ckanext.harvest.model import HarvestObject, HarvestObjectExtra, HarvestSource
 
 from ckanext.datasud import conventions
 from ckanext.datasud.harvesting.settings import SourceSettings
@@ -207,16 +210,34 @@ def withdraw(harvest_object) -> bool:
 # --- Unchanged records ---------------------------------------------------------------
 
 VOLATILE_KEYS = ("name",)  # generated from the title at each gather, not content
+# rdflib's generated blank-node ids ("N" or "n" + 32 hex digits, "b" + a serial number
+# for some parsers): new at every parse, they say nothing about the record.
+BLANK_NODE_ID = re.compile(r"\b[nN][0-9a-f]{32}(?:b\d+)?\b")
+
+
+def canonical(value: Any) -> Any:
+    """A record as comparable from one harvest to the next: blank-node ids blanked out
+    (in any string, JSON-encoded values included), lists of dicts and of scalars sorted
+    (the order of an RDF graph's nodes is not content)."""
+    if isinstance(value, dict):
+        return {key: canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        items = [canonical(item) for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+    if isinstance(value, str):
+        return BLANK_NODE_ID.sub("_:b", value)
+    return value
 
 
 def digest(content: str, settings: SourceSettings) -> str:
-    """A digest of a record as harvested, and of the source settings applied to it."""
+    """A digest of a record as harvested (its canonical form, so that an unchanged record
+    full of blank nodes is recognised), and of the source settings applied to it."""
     try:
         record = json.loads(content)
         if isinstance(record, dict):
             for key in VOLATILE_KEYS:
                 record.pop(key, None)
-        content = json.dumps(record, sort_keys=True, ensure_ascii=False)
+        content = json.dumps(canonical(record), sort_keys=True, ensure_ascii=False)
     except (TypeError, ValueError):
         pass
     h = hashlib.sha256(content.encode("utf-8"))
@@ -285,3 +306,106 @@ def unchanged(harvest_object, package_id: str, content: str) -> bool:
     harvest_object.package_id = package_id
     harvest_object.add()
     return same
+
+
+# --- Identity: a record belongs to its source ----------------------------------------
+# A guid (a record's URI or identifier, a remote CKAN id) names a dataset only within the
+# source that harvested it: another partner's file repeating it must not take that
+# dataset over (stock harvesters match a guid across every source).
+
+def dataset_of(source_id: str, guid: str) -> Optional[str]:
+    """The dataset this source made of this record (its latest import), if still there."""
+    row = (model.Session.query(HarvestObject.package_id)
+           .join(model.Package, model.Package.id == HarvestObject.package_id)
+           .filter(HarvestObject.harvest_source_id == source_id, HarvestObject.guid == guid,
+                   model.Package.state == "active")
+           .order_by(HarvestObject.current.desc(), HarvestObject.gathered.desc()).first())
+    return row[0] if row else None
+
+
+def holder(package_id: str) -> str:
+    """Who holds a dataset, in French, for a conflict warning: « la source « X » (organisation) »,
+    or a dataset entered on DataSud, or a deleted one."""
+    package = model.Package.get(package_id)
+    row = (model.Session.query(HarvestSource.title, HarvestSource.url)
+           .join(HarvestObject, HarvestObject.harvest_source_id == HarvestSource.id)
+           .filter(HarvestObject.package_id == package_id)
+           .order_by(HarvestObject.current.desc(), HarvestObject.gathered.desc()).first())
+    organisation = model.Group.get(package.owner_org) if package is not None and package.owner_org else None
+    owner = f", organisation « {organisation.title} »" if organisation is not None else ""
+    if package is not None and package.state == "deleted":
+        return f"le jeu de données supprimé « {package.title} » ({package.name})"
+    if row is not None:
+        return f"la source « {row[0] or row[1]} »{owner}"
+    name = f"« {package.title} » ({package.name})" if package is not None else package_id
+    return f"le jeu de données {name} saisi directement sur DataSud{owner}"
+
+
+def guid_held_elsewhere(guid: str, source_id: str) -> Optional[str]:
+    """Who else holds a dataset with this guid (another source, or a dataset entered on
+    DataSud), in French; ``None`` when no one does."""
+    rows = (model.Session.query(model.Package.id)
+            .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
+            .filter(model.PackageExtra.key == "guid", model.PackageExtra.value == guid,
+                    model.Package.state == "active").all())
+    for (package_id,) in rows:
+        if not _imported_by(package_id, source_id):
+            return holder(package_id)
+    return None
+
+
+def _imported_by(package_id: str, source_id: str) -> bool:
+    return model.Session.query(HarvestObject.id).filter(
+        HarvestObject.package_id == package_id, HarvestObject.harvest_source_id == source_id).first() is not None
+
+
+def conflict_text(other: str) -> str:
+    """The warning's text for a record whose identifier another holder already uses."""
+    return (f"identifiant déjà utilisé par {other} : la fiche est importée comme un jeu de données distinct, "
+            "celui de l'autre détenteur n'est pas modifié.")
+
+
+def current_elsewhere(harvest_object) -> list[str]:
+    """The current harvest objects of other sources with this record's guid (the stock
+    DCAT import marks the first one "not current", as if every source were one)."""
+    return [row[0] for row in model.Session.query(HarvestObject.id).filter(
+        HarvestObject.guid == harvest_object.guid, HarvestObject.current == True,  # noqa: E712
+        HarvestObject.harvest_source_id != harvest_object.harvest_source_id)]
+
+
+def retire_previous(harvest_object) -> None:
+    """This source's earlier objects of the record are no longer current (what the stock
+    import means to do, within the source only)."""
+    model.Session.query(HarvestObject).filter(
+        HarvestObject.guid == harvest_object.guid, HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
+        HarvestObject.current == True, HarvestObject.id != harvest_object.id).update(  # noqa: E712
+        {"current": False}, synchronize_session=False)
+
+
+def keep_current(object_ids: list[str]) -> None:
+    """Give other sources back the current objects an import may have taken from them."""
+    if not object_ids:
+        return
+    model.Session.query(HarvestObject).filter(HarvestObject.id.in_(object_ids)).update(
+        {"current": True}, synchronize_session=False)
+    model.Session.commit()
+
+
+def withdrawal_objects(harvest_job, guids_in_source) -> list[str]:
+    """Harvest objects (status ``delete``) for this source's current records no longer
+    listed upstream; only this source's objects of those guids stop being current."""
+    source_id = harvest_job.source.id
+    current = dict(model.Session.query(HarvestObject.guid, HarvestObject.package_id).filter(
+        HarvestObject.current == True, HarvestObject.harvest_source_id == source_id))  # noqa: E712
+    listed = set(guids_in_source)
+    ids = []
+    for guid, package_id in current.items():
+        if guid in listed:
+            continue
+        model.Session.query(HarvestObject).filter_by(guid=guid, harvest_source_id=source_id).update(
+            {"current": False}, False)
+        obj = HarvestObject(guid=guid, job=harvest_job, package_id=package_id,
+                            extras=[HarvestObjectExtra(key="status", value="delete")])
+        obj.save()
+        ids.append(obj.id)
+    return ids

@@ -95,7 +95,7 @@ def test_reference_mode_prevalidated_with_inspire_fields(csw, partner):
     assert (ppri["contact_name"], ppri["contact_email"]) == ("DDT de Vaucluse — Service Risques",
                                                              "ddt-risques@vaucluse.gouv.fr")
     assert (ppri["issued"], ppri["modified"]) == ("2021-06-30", "2023-11-20")
-    assert {t["name"] for t in ppri["tags"]} >= {"PPRI", "inondation", "risque d inondation zonage réglementaire",
+    assert {t["name"] for t in ppri["tags"]} >= {"PPRI", "inondation", "risque d'inondation (zonage réglementaire)",
                                                  "Zones à risque naturel"}
     # resources stay links to the partner's services and files
     assert [(r["url"], r["format"]) for r in ppri["resources"]] == [

@@ -235,14 +235,15 @@ def test_catalan_record_with_english_translation_is_read_in_english(harvest):
     assert catalan["inspire_theme"] == "http://inspire.ec.europa.eu/theme/ps"
 
 
-# --- Item 5: keywords as written (as far as DataSud's tag rule allows) ----------------------
+# --- Item 5: keywords as written --------------------------------------------------------------
 
-def test_keywords_keep_apostrophes_and_slashes_as_far_as_the_schema_allows(harvest):
+def test_keywords_keep_apostrophes_and_slashes(harvest):
     names = {t["name"] for t in harvest["datasets"][PLU]["tags"]}
-    assert names == {"Usage des sols", inspire.tag_name("document d'urbanisme"), inspire.tag_name("PLU/PLUi"),
-                     "zonage"}
+    assert names == {"Usage des sols", "document d'urbanisme", "PLU/PLUi", "zonage"}
     assert {t["name"] for t in harvest["datasets"][BDTOPO]["tags"]} == {
-        "Bâtiments", inspire.tag_name("BD TOPO®"), "bâti", inspire.tag_name("hauteur/nombre d'étages")}
+        "Bâtiments", "BD TOPO®", "bâti", "hauteur/nombre d'étages"}
+    assert {t["name"] for t in harvest["datasets"][PPRIF]["tags"]} == {"Zones à risque naturel", "risque/incendie",
+                                                                       "forêt"}
 
 
 def test_job_report_lists_the_warnings_apart(harvest):

@@ -45,7 +45,7 @@ from ckanext.spatial.validation.validation import BaseValidator
 from lxml import etree
 
 from ckanext.datasud import vocabularies
-from ckanext.datasud.harvesting import mapping
+from ckanext.datasud.harvesting import mapping, values
 from ckanext.datasud.licences import licence_id_for
 
 NS = {
@@ -468,22 +468,12 @@ def iso_date(value: Any, end: bool = False) -> Optional[str]:
     return None
 
 
-# CKAN's tag rule today (letters, digits, spaces, ``-_.``): the one place to switch to
-# ``values.tag`` (keywords kept as written) once DataSud's schema accepts them.
-_TAG = re.compile(r"[^\w \-.]+", re.UNICODE)
-
-
-def tag_name(text: str) -> Optional[str]:
-    """A keyword as DataSud's schema accepts it, ``None`` when nothing usable is left."""
-    name = " ".join(_TAG.sub(" ", text or "").split()).strip(" -.")[:100].strip()
-    return name if len(name) >= 2 else None
-
-
 def tags(xml) -> list[dict[str, str]]:
-    """The keywords as CKAN tags, without case-insensitive duplicates."""
+    """The keywords as written (apostrophes, slashes...), by DataSud's keyword rule
+    (:func:`.values.tag`), without case-insensitive duplicates."""
     result, seen = [], set()
     for keyword in keywords(xml):
-        name = tag_name(keyword["text"])
+        name = values.tag(keyword["text"])
         if name and name.lower() not in seen:
             seen.add(name.lower())
             result.append({"name": name})

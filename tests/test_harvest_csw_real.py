@@ -379,3 +379,36 @@ def test_excluded_hosts_setting():
     assert settings.excluded_hosts == ("*.i2",)
     assert SourceSettings.from_config('{"excluded_hosts": "bad host!"}', source_id="s", source_type="datasud_csw",
                                       title="t", url="https://x.fr/csw", owner_org=None).excluded_hosts == ()
+
+
+def test_geonetwork_uploaded_file_typed_by_its_mime_file_type():
+    record = etree.fromstring(
+        '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco"'
+        ' xmlns:gmx="http://www.isotc211.org/2005/gmx"><gmd:distributionInfo><gmd:MD_Distribution>'
+        "<gmd:transferOptions><gmd:MD_DigitalTransferOptions><gmd:onLine><gmd:CI_OnlineResource><gmd:linkage>"
+        "<gmd:URL>https://geo.ville.example.fr/geonetwork/srv/api/records/abc/attachments/points</gmd:URL>"
+        "</gmd:linkage><gmd:protocol><gco:CharacterString>WWW:DOWNLOAD-1.0-http--download</gco:CharacterString>"
+        '</gmd:protocol><gmd:name><gmx:MimeFileType type="text/csv">points.csv</gmx:MimeFileType></gmd:name>'
+        "</gmd:CI_OnlineResource></gmd:onLine></gmd:MD_DigitalTransferOptions></gmd:transferOptions>"
+        "</gmd:MD_Distribution></gmd:distributionInfo></gmd:MD_Metadata>")
+    [resource], page, notes = inspire.online_resources(record)
+    assert (resource["name"], resource["format"], resource["mimetype"], resource["resource_type"]) == \
+        ("points.csv", "CSV", "text/csv", "data")
+    assert (page, notes) == (None, [])  # an attachment of the record is data, not its metadata view
+
+
+def test_title_given_only_as_translations():
+    record = etree.fromstring(
+        '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd" xmlns:gco="http://www.isotc211.org/2005/gco">'
+        '<gmd:language><gco:CharacterString>ita</gco:CharacterString></gmd:language>'
+        '<gmd:locale><gmd:PT_Locale id="locale-fre"><gmd:languageCode><gmd:LanguageCode codeListValue="fre"/>'
+        "</gmd:languageCode></gmd:PT_Locale></gmd:locale><gmd:identificationInfo><gmd:MD_DataIdentification>"
+        "<gmd:citation><gmd:CI_Citation><gmd:title><gmd:PT_FreeText><gmd:textGroup>"
+        '<gmd:LocalisedCharacterString locale="#locale-fre">Refuges du Mercantour</gmd:LocalisedCharacterString>'
+        "</gmd:textGroup></gmd:PT_FreeText></gmd:title></gmd:CI_Citation></gmd:citation>"
+        "</gmd:MD_DataIdentification></gmd:identificationInfo></gmd:MD_Metadata>")
+    assert inspire.InspireValidator.errors(record)  # as written, no title is found
+    localised, language = inspire.localised(record)
+    assert language == "fr" and inspire.InspireValidator.errors(localised) == []
+    assert localised.xpath("//gmd:title/gco:CharacterString/text()", namespaces=inspire.NS) == \
+        ["Refuges du Mercantour"]

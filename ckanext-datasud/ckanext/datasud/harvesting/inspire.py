@@ -608,6 +608,10 @@ def online_resources(xml, excluded_hosts: Iterable[str] = ()) -> tuple[list[dict
             continue
         seen.add(url)
         protocol = _first_text(online, "gmd:protocol")
+        # GeoNetwork's uploaded files: <gmd:name><gmx:MimeFileType type="application/zip">
+        mime = (online.xpath("gmd:name/gmx:MimeFileType/@type", namespaces=NS) or [""])[0].strip().lower()
+        if mime and (not protocol or protocol.upper().startswith("WWW:")):
+            protocol = mime
         name, description = _first_text(online, "gmd:name"), _first_text(online, "gmd:description")
         function = (online.xpath("gmd:function/gmd:CI_OnLineFunctionCode/@codeListValue", namespaces=NS) or [""])[0]
         text = f"{name} {description}"

@@ -140,6 +140,30 @@ def test_a_box_outside_wgs84_is_dropped_with_a_warning():
     assert "hors des longitudes et latitudes WGS 84" in warnings[0]
 
 
+def _settings(**values):
+    from ckanext.datasud.harvesting.settings import SourceSettings
+    return SourceSettings(source_id="s", source_type="datasud_dcat", title="Source", url="https://geo.example/csw",
+                          owner_org="org", **values)
+
+
+def test_unknown_themes_fall_back_to_the_source_defaults_with_a_warning():
+    record = {"title": "Bornes", "theme_values": ["http://datos.gob.es/kos/sector-publico/sector/ciencia"]}
+    dataset = mapping.to_datasud(record, _settings(default_themes=("sciences-recherche",)))
+    assert dataset["themes"] == ["sciences-recherche"]
+    [warning] = dataset[mapping.WARNINGS]
+    assert "champ thèmes" in warning and "sector/ciencia" in warning and "thèmes par défaut" in warning
+
+
+def test_the_box_of_a_record_becomes_its_extent_and_a_code_needs_its_level():
+    record = {"title": "Zones humides", "bbox": {"west": "5,53", "east": "5,23", "south": 43.39, "north": 43.17},
+              "spatial_code": "13055", "theme_values": ["http://inspire.ec.europa.eu/theme/hy"]}
+    dataset = mapping.to_datasud(record, _settings())
+    assert json.loads(dataset["spatial"]) == MARSEILLE_BOX
+    assert "spatial_code" not in dataset
+    assert [w for w in dataset[mapping.WARNINGS] if "emprise inversée" in w]
+    assert [w for w in dataset[mapping.WARNINGS] if "13055" in w and "niveau ou code de territoire" in w]
+
+
 # --- Licences (item 9) and languages (item 13) -------------------------------------------
 
 @pytest.mark.parametrize("value,licence_id", [

@@ -174,6 +174,16 @@ def prepare_graph(g) -> None:
                         g.add((subject, predicate, value))
 
 
+def stable(g, nodes) -> list:
+    """Nodes in an order that does not change between two reads of the same document
+    (blank nodes get new ids at each parse: they are ordered by their label)."""
+    def key(node):
+        if isinstance(node, BNode):
+            return (1, node_label(g, node, LABELS + (DCT.identifier,)) or "")
+        return (0, str(node))
+    return sorted(nodes, key=key)
+
+
 def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
     """Languages, themes, licences, publisher, extent and DataSud's terms of a record."""
     read_texts(g, dataset_ref, dataset_dict)
@@ -226,7 +236,7 @@ def _distribution(g, dataset_ref, resource: dict):
 def _licence_values(g, nodes) -> list[str]:
     """Values naming the licences of ``nodes`` (URIs first, then labels), sorted per node."""
     values: list[str] = []
-    for node in sorted(nodes, key=str):
+    for node in stable(g, nodes):
         values += [v for v in node_values(g, node) if v not in values]
     return values
 
@@ -235,7 +245,7 @@ def read_licences(g, dataset_ref, dataset_dict: dict) -> None:
     """The licence values of the record, best first: the dataset's dct:license (French
     exports put it there), its distributions' ones, then dct:rights statements. A licence
     given as a blank node with a label or a title is read by that label."""
-    distributions = sorted(g.objects(dataset_ref, DCAT.distribution), key=str)
+    distributions = stable(g, g.objects(dataset_ref, DCAT.distribution))
     values = _licence_values(g, g.objects(dataset_ref, DCT.license))
     for distribution in distributions:
         values += [v for v in _licence_values(g, g.objects(distribution, DCT.license)) if v not in values]
@@ -258,7 +268,7 @@ def read_publisher(g, dataset_ref, dataset_dict: dict) -> None:
     """The publisher's name, French first, from foaf:name, vcard:fn or
     vcard:organization-name, skos:prefLabel (a skos:Concept such as the EU corporate
     bodies), rdfs:label or dct:title."""
-    for publisher in sorted(g.objects(dataset_ref, DCT.publisher), key=str):
+    for publisher in stable(g, g.objects(dataset_ref, DCT.publisher)):
         name = node_label(g, publisher, AGENT_NAMES) if not isinstance(publisher, Literal) else str(publisher)
         if name:
             dataset_dict["publisher_name"] = name
@@ -270,7 +280,7 @@ def read_extent(g, dataset_ref, dataset_dict: dict) -> None:
     code; GeoNames, EU places, others: their label, else the URI, as text), and the
     geometry of the extent (locn:geometry, else dcat:bbox, else dcat:centroid; WKT,
     GeoJSON or GML, as a literal or inside a geometry node)."""
-    places = sorted(g.objects(dataset_ref, DCT.spatial), key=str)
+    places = stable(g, g.objects(dataset_ref, DCT.spatial))
     texts: list[str] = []
     geometries: dict = {}
     terms = datasud_terms(g, dataset_ref)

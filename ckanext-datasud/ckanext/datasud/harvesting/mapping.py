@@ -215,7 +215,12 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
         _json_list(record.get(THEME_VALUES))
     keywords = [t.get("name") or "" for t in record.get("tags") or [] if isinstance(t, dict)] + \
         _json_list(record.get("keywords_as_written"))
-    dataset["themes"] = themes_for(theme_values, keywords) or list(settings.default_themes)
+    dataset["themes"] = themes_for(theme_values, keywords)
+    unknown = _json_list(record.get(THEME_VALUES))
+    if not dataset["themes"] and settings.default_themes and unknown:
+        warnings.append(warning(record, "thèmes", ", ".join(unknown),
+                                "aucun thème reconnu : les thèmes par défaut de la source sont appliqués."))
+    dataset["themes"] = dataset["themes"] or list(settings.default_themes)
     if not dataset["themes"]:
         raise ValueError("Aucun thème DataSud ne correspond à cet enregistrement : donnez des thèmes par défaut "
                          "à la source.")

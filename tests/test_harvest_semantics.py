@@ -240,8 +240,8 @@ def _warnings(harvested, *words) -> list[str]:
 def test_every_record_is_imported(harvested):
     assert harvested["gather"] == []
     assert [m for m in harvested["messages"] if not m.startswith(mapping.WARNING_PREFIX)] == []
-    assert harvested["job"]["stats"]["added"] == 12
-    assert len(harvested["datasets"]) == 12
+    assert harvested["job"]["stats"]["added"] == 13
+    assert len(harvested["datasets"]) == 13
 
 
 def test_licence_label_on_the_dataset(harvested):
@@ -259,6 +259,7 @@ def test_eu_licence_uri_on_a_distribution_only(harvested):
 
 def test_eu_licence_uri_on_the_dataset(harvested):
     assert harvested["datasets"]["Air quality"]["license_id"] == "cc-zero"
+    assert harvested["datasets"]["Dépenses des administrations publiques"]["license_id"] == "odc-odbl"
 
 
 def test_dcat_ap_de_licences(harvested):
@@ -311,6 +312,11 @@ def test_inspire_themes_by_uri_and_by_label(harvested):
 ])
 def test_publishers(harvested, title, publisher):
     assert harvested["datasets"][title]["publisher_name"] == publisher
+
+
+def test_a_publisher_given_by_its_uri_alone_is_reported(harvested):
+    assert not harvested["datasets"]["Dépenses des administrations publiques"].get("publisher_name")
+    assert _warnings(harvested, "Dépenses des administrations publiques", "éditeur", "corporate-body/DIGIT")
 
 
 def test_extent_gml_envelope(harvested):

@@ -268,10 +268,17 @@ def read_publisher(g, dataset_ref, dataset_dict: dict) -> None:
     """The publisher's name, French first, from foaf:name, vcard:fn or
     vcard:organization-name, skos:prefLabel (a skos:Concept such as the EU corporate
     bodies), rdfs:label or dct:title."""
-    for publisher in stable(g, g.objects(dataset_ref, DCT.publisher)):
+    publishers = stable(g, g.objects(dataset_ref, DCT.publisher))
+    for publisher in publishers:
         name = node_label(g, publisher, AGENT_NAMES) if not isinstance(publisher, Literal) else str(publisher)
         if name:
             dataset_dict["publisher_name"] = name
+            return
+    for publisher in publishers:
+        if isinstance(publisher, URIRef):
+            dataset_dict[mapping.WARNINGS].append(mapping.warning(
+                dataset_dict, "éditeur", str(publisher),
+                "éditeur donné par sa seule adresse, sans nom dans le catalogue : le nom de l'éditeur reste vide."))
             return
 
 

@@ -506,17 +506,8 @@ _NAMED_FORMATS = [(re.compile(pattern), label) for pattern, label in (
 _EXTENSIONS = {"zip": "ZIP", "7z": "7Z", "gz": "GZ", "csv": "CSV", "pdf": "PDF", "shp": "SHP", "geojson": "GeoJSON",
                "json": "JSON", "xlsx": "XLSX", "xls": "XLS", "ods": "ODS", "kml": "KML", "kmz": "KMZ",
                "gpkg": "GPKG", "gml": "GML", "tif": "TIFF", "tiff": "TIFF", "ecw": "ECW", "jp2": "JP2",
-               "dxf": "DXF", "dwg": "DWG", "odt": "ODT", "doc": "DOC", "docx": "DOC", "txt": "TXT", "xml": "XML"}
-_MEDIA_TYPES = {"application/zip": "ZIP", "application/x-zip-compressed": "ZIP", "text/csv": "CSV",
-                "application/pdf": "PDF", "application/geo+json": "GeoJSON", "application/vnd.geo+json": "GeoJSON",
-                "application/json": "JSON", "application/vnd.google-earth.kml+xml": "KML",
-                "application/vnd.google-earth.kmz": "KMZ", "application/geopackage+sqlite3": "GPKG",
-                "application/x-shapefile": "SHP", "application/vnd.ms-excel": "XLS",
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "XLSX",
-                "application/vnd.oasis.opendocument.spreadsheet": "ODS", "application/gml+xml": "GML",
-                "image/tiff": "TIFF", "text/html": "HTML", "application/xml": "XML", "text/xml": "XML"}
-_MEDIA_TYPE = re.compile(r"^[a-z]+/[a-z0-9.+-]+$")
-DOCUMENT_FORMATS = ("PDF", "DOC", "ODT", "HTML")
+               "dxf": "DXF", "dwg": "DWG", "odt": "ODT", "doc": "DOC", "docx": "DOCX", "txt": "TXT", "xml": "XML"}
+DOCUMENT_FORMATS = ("PDF", "DOC", "DOCX", "ODT", "HTML")
 # What a documentation's name says it is (normalised text) → DataSud's document kind.
 _DOCUMENT_WORDS = [(re.compile(pattern), kind) for pattern, kind in (
     (r"\bdeliberation", "deliberation"), (r"\bconvention\b", "convention"), (r"\barrete\b", "arrete"),
@@ -552,8 +543,8 @@ def resource_format(url: str, protocol: str, text: str, distribution_formats: li
     for pattern, label in _SERVICES:
         if pattern.search(said):
             return label
-    if _MEDIA_TYPE.match(protocol.strip().lower()):
-        label = _MEDIA_TYPES.get(protocol.strip().lower())
+    if values.MEDIA_TYPE.match(protocol.strip()):
+        label = values.FORMAT_OF_MEDIA_TYPE.get(protocol.strip().lower())
         if label:
             return label
     parts = urlsplit(url)
@@ -635,7 +626,7 @@ def online_resources(xml, excluded_hosts: Iterable[str] = ()) -> tuple[list[dict
                  "format": fmt, "resource_type": kind}
         if document_kind:
             entry["document_kind"] = document_kind
-        if _MEDIA_TYPES.get(protocol.strip().lower()):
+        if values.FORMAT_OF_MEDIA_TYPE.get(protocol.strip().lower()):
             entry["mimetype"] = protocol.strip().lower()
         resources.append(entry)
     return resources, page, notes

@@ -111,6 +111,11 @@ def make_celery(config: dict[str, Any]) -> Celery:
                 "task": "datasud.drain_outbox",
                 "schedule": timedelta(minutes=1),
             },
+            # downloads counted in Redis added to PostgreSQL, their datasets reindexed
+            "fold-downloads": {
+                "task": "datasud.fold_downloads",
+                "schedule": timedelta(minutes=5),
+            },
             # copied files of partners (download mode) checked for changes when due
             "resync-downloads": {
                 "task": "datasud.resync_downloads",

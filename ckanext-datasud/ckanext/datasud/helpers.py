@@ -13,6 +13,7 @@ __all__ = [
     "datasud_convention_lapsed", "datasud_workflow_state", "datasud_workflow_state_label",
     "datasud_is_reviewer", "datasud_licence_title", "datasud_harvest_origin", "datasud_harvest_tab",
     "datasud_dataset_organization", "datasud_harvest_advanced_config",
+    "datasud_download_url", "datasud_downloads_label", "datasud_file_size", "datasud_most_downloaded",
 ]
 
 
@@ -119,3 +120,45 @@ def datasud_dataset_organization(pkg: dict) -> dict:
     count needs it), what the dataset itself says of its organisation (degraded.py)."""
     from ckanext.datasud import degraded
     return degraded.organization_of(pkg)
+
+
+# --- Downloads (downloads.py, download_views.py) ---------------------------------------
+
+def datasud_download_url(pkg: dict, res: dict) -> str:
+    """The portal URL that counts a download of the resource, then redirects to it."""
+    return tk.url_for("datasud_downloads.download", id=pkg.get("name") or pkg["id"], resource_id=res["id"])
+
+
+def _number(value: float, pattern: str = "#,##0") -> str:
+    from babel.numbers import format_decimal
+    return format_decimal(value, format=pattern, locale=current_language())
+
+
+def datasud_downloads_label(count: Any) -> str:
+    """« 12 téléchargements »."""
+    count = int(count or 0)
+    return tk.ungettext("{count} download", "{count} downloads", count).format(count=_number(count))
+
+
+def datasud_file_size(size: Any) -> str:
+    """A file size for people (« 1,2 Mo »); empty when unknown."""
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        return ""
+    if size <= 0:
+        return ""
+    units = ((tk._("{size} GB"), 1024 ** 3), (tk._("{size} MB"), 1024 ** 2), (tk._("{size} KB"), 1024))
+    for text, factor in units:
+        if size >= factor:
+            return text.format(size=_number(size / factor, "#,##0.#"))
+    return tk._("{size} B").format(size=_number(size))
+
+
+def datasud_most_downloaded(limit: int = 5) -> list[dict]:
+    """The public datasets downloaded most (from Solr), for the home page."""
+    from ckanext.datasud import downloads
+    try:
+        return downloads.most_downloaded(limit)
+    except Exception:  # noqa: BLE001 - Solr down: the home page shows without the list
+        return []

@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.datasud import middleware, permissions, search, subscriptions
+from ckanext.datasud import downloads, middleware, permissions, search, subscriptions
 from ckanext.datasud.logic import publication
 from ckanext.datasud.helpers import current_language
 
@@ -52,6 +52,16 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def before_dataset_index(self, pkg_dict):
         return search.before_dataset_index(pkg_dict)
+
+    def before_dataset_search(self, search_params):
+        if search_params.get("sort"):
+            search_params["sort"] = downloads.search_sort(search_params["sort"])
+        return search_params
+
+    def after_dataset_show(self, context, pkg_dict):
+        # download counts, computed at each show (one query), not stored in the dataset
+        if pkg_dict.get("type") == "dataset" and pkg_dict.get("id"):
+            downloads.add_counts(pkg_dict)
 
     def after_dataset_search(self, search_results, search_params):
         return search.after_dataset_search(search_results, current_language())

@@ -41,6 +41,9 @@ def before_dataset_index(pkg_dict: dict) -> dict:
         pkg_dict[THEMES_FIELD] = list(themes)
     # The JSON text is not a valid single value for the catch-all string field.
     pkg_dict.pop("themes", None)
+    # Downloads (added by package_show) in an int field for sorting, and in search results
+    from ckanext.datasud import downloads
+    downloads.index_counts(pkg_dict)
     if pkg_dict.get("type") == "dataset":
         from ckanext.datasud.logic.workflow_action import state_of
         state = state_of(pkg_dict["id"])

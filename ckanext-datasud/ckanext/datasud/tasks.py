@@ -63,6 +63,16 @@ def drain_outbox(self) -> dict:
     return outbox.drain()
 
 
+@app.task(name="datasud.fold_downloads", base=CKANTask, bind=True)
+def fold_downloads(self) -> dict:
+    """Beat, every five minutes: the download counters of Redis added to PostgreSQL
+    (rename, add and record in one transaction, delete: nothing lost or counted twice),
+    then the datasets whose count changed reindexed (search sorting, home page)."""
+    from ckanext.datasud import downloads
+
+    return downloads.fold()
+
+
 @app.task(name="datasud.run_due_harvests", base=CKANTask, bind=True)
 def run_due_harvests(self) -> dict:
     """Beat, every five minutes: a job for each harvest source due by its schedule

@@ -6,6 +6,8 @@
   the organisation's admins), with the forms to record, change and delete them
   (programme team); ``/partenaires/conventions/document/<file>``: a scanned convention
   stored on DataSud (programme team and the partner's admins);
+- ``/dataset/<id>/resource/<resource_id>/telecharger``: a counted download
+  (``download_views.py``);
 - the key figures of the home page (``datasud_key_figures()`` in templates, given to
   every template by a context processor of this blueprint: ``home/index.html`` calls it).
 """
@@ -33,8 +35,9 @@ datasud = Blueprint("datasud", __name__)
 
 from ckanext.datasud.harvesting.views import harvesting  # noqa: E402,F401 - registered with ours
 from ckanext.datasud.search_errors import search_errors  # noqa: E402,F401 - its app-wide hooks
+from ckanext.datasud.download_views import datasud_downloads  # noqa: E402,F401 - counted downloads
 
-__all__ = ["datasud", "harvesting", "search_errors"]
+__all__ = ["datasud", "harvesting", "search_errors", "datasud_downloads"]
 
 _ = tk._
 

@@ -14,7 +14,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate
 
-from ckanext.datasud import conventions
+from ckanext.datasud import conventions, downloads
 from ckanext.datasud.harvesting import actions as harvest_actions, records
 from ckanext.datasud.logic import schema as datasud_schema
 from ckanext.datasud.logic import publication, workflow_action
@@ -304,6 +304,7 @@ REVALIDATED_FIELDS = ("license_id", "publication_mode", "owner_org")
 
 @tk.chained_action
 def package_create(up_func, context, data_dict):
+    downloads.drop_counts(data_dict)  # computed by package_show, never stored
     if "type" in data_dict:
         publication.check_type(data_dict["type"])
     if data_dict.get("type") == publication.HARVEST_SOURCE:
@@ -321,6 +322,7 @@ def package_create(up_func, context, data_dict):
 
 @tk.chained_action
 def package_update(up_func, context, data_dict):
+    downloads.drop_counts(data_dict)  # computed by package_show, never stored
     name_or_id = data_dict.get("id") or data_dict.get("name")
     current = model.Package.get(name_or_id) if isinstance(name_or_id, str) else None
     if current is None:

@@ -1,0 +1,58 @@
+"""The counting download URL: ``/dataset/<id>/resource/<resource_id>/telecharger``.
+
+Every « Télécharger » button points here: the download is counted (``downloads.record``,
+unless a robot or a HEAD request) and the visitor redirected (302) to the file (CKAN's
+``/download/`` URL of an uploaded file, which checks access again) or to the external
+link. A resource the visitor may not see (unknown, deleted, in a private dataset) is a
+404 like on ``resource_show``: nothing about it is revealed, not even its URL.
+"""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+import redis
+from flask import Blueprint, redirect, request
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.datasud import downloads
+
+log = logging.getLogger(__name__)
+
+datasud_downloads = Blueprint("datasud_downloads", __name__)
+
+
+def _visible_resource(id: str, resource_id: str) -> dict:
+    """The resource as resource_show gives it to the current user, if it belongs to the
+    dataset named ``id``; else a 404 (a refusal is not told apart from an absence)."""
+    try:
+        resource = tk.get_action("resource_show")({}, {"id": resource_id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, tk._("Resource not found"))
+    package = model.Package.get(resource.get("package_id"))
+    if package is None or id not in (package.id, package.name):
+        return tk.abort(404, tk._("Resource not found"))
+    return resource
+
+
+def download(id: str, resource_id: str):
+    resource = _visible_resource(id, resource_id)
+    url = (resource.get("url") or "").strip()
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        return tk.abort(404, tk._("Resource not found"))
+    if request.method == "GET" and not downloads.is_robot(request.headers.get("User-Agent")):
+        try:
+            downloads.record(resource["package_id"], resource["id"])
+        except redis.RedisError as error:  # the download matters more than its count
+            log.warning("download of %s not counted: %s", resource["id"], error)
+    request.environ["__no_cache__"] = True  # CKAN then makes it private, not public
+    response = redirect(url, code=302)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+datasud_downloads.add_url_rule("/dataset/<id>/resource/<resource_id>/telecharger", view_func=download,
+                               endpoint="download", methods=["GET", "HEAD"])

@@ -1,0 +1,290 @@
+"""Download counting (issue 12, item 4): every « Télécharger » goes through
+``/dataset/<id>/resource/<rid>/telecharger``, counted in Redis (the real server of
+``bin/datasud``), folded into PostgreSQL by the beat job, shown by package_show and the
+pages, and used by search sorting and the home page.
+
+Real requests through the app (``app``), real uploads (``create_with_upload``), the real
+fold function and once the real Celery worker.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from ckanext.datasud import downloads
+from ckanext.datasud.helpers import datasud_most_downloaded
+from ckanext.datasud.model import DownloadCount
+from tests import factories
+
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"}
+CURL = {"User-Agent": "curl/7.88.1"}
+CSV = "commune;lycées\nNice;12\nToulon;7\n" * 40
+
+
+def new_connection() -> redis.Redis:
+    """A connection of its own, as a restarted web app or worker would open."""
+    return redis.Redis.from_url(tk.config["ckan.redis.url"])
+
+
+@pytest.fixture
+def counters():
+    """No counter of an earlier test left in Redis (this run's site id only)."""
+    conn = new_connection()
+    conn.delete(downloads.pending_key(), *downloads.leftovers(conn))
+    yield conn
+    conn.delete(downloads.pending_key(), *downloads.leftovers(conn))
+    conn.close()
+
+
+def pending(conn) -> dict[str, int]:
+    """{resource_id: downloads not yet folded}."""
+    return {name.decode().rsplit(":", 1)[1]: int(value)
+            for name, value in conn.hgetall(downloads.pending_key()).items() if name.startswith(b"n:")}
+
+
+def stored() -> dict[str, int]:
+    model.Session.remove()
+    return {row.resource_id: row.count for row in model.Session.query(DownloadCount)}
+
+
+def telecharger(dataset, resource) -> str:
+    return f"/dataset/{dataset['name']}/resource/{resource['id']}/telecharger"
+
+
+@pytest.fixture
+def published(create_with_upload):
+    """A public dataset with an uploaded CSV and a link to a partner's file."""
+    sysadmin = ckan_factories.Sysadmin()
+    dataset = factories.Dataset(title="Lycées publics de la région")
+    upload = create_with_upload(CSV, "lycees.csv", context={"user": sysadmin["name"]},
+                                package_id=dataset["id"], name="Lycées (CSV)", format="CSV")
+    link = helpers.call_action("resource_create", {"user": sysadmin["name"]}, package_id=dataset["id"],
+                               name="Lycées (GeoJSON)", format="GeoJSON",
+                               url="https://data.example.org/lycees.geojson")
+    return {"dataset": dataset, "upload": upload, "link": link, "sysadmin": sysadmin}
+
+
+# --- Pure functions -----------------------------------------------------------------
+
+def test_robots_are_told_apart_from_people_and_scripts():
+    for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                  "Mozilla/5.0 (compatible; bingbot/2.0)", "Mozilla/5.0 (compatible; AhrefsBot/7.0)",
+                  "W3C-checklink/4.81 libwww-perl/6.68", "LinkChecker/10.2", "Screaming Frog SEO Spider/19",
+                  "facebookexternalhit/1.1", "Mozilla/5.0 (compatible; YandexCrawler)", "", None, "   "):
+        assert downloads.is_robot(agent), agent
+    for agent in (BROWSER["User-Agent"], "curl/7.88.1", "Wget/1.21.3", "python-requests/2.31.0",
+                  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1",
+                  "QGIS/33400/Debian GNU/Linux 12"):
+        assert not downloads.is_robot(agent), agent
+
+
+def test_downloads_is_a_sort_name_for_the_indexed_field():
+    assert downloads.search_sort("downloads desc") == "resources_accessed_total desc"
+    assert downloads.search_sort("score desc, downloads asc") == "score desc,resources_accessed_total asc"
+    for kept in (None, "", "metadata_modified desc", "title_string asc", "downloads_x desc"):
+        assert downloads.search_sort(kept) == kept
+
+
+def test_a_hash_of_counters_is_read_whatever_it_holds():
+    fields = {b"n:p1:r1": b"3", b"t:p1:r1": b"1764650000", b"n:p1:r2": b"1", b"n:p2:r3": b"oops",
+              b"n:p2:r4": b"0"}
+    parsed = downloads.parse(fields)
+    assert parsed[("p1", "r1")][0] == 3 and parsed[("p1", "r1")][1].year == 2025
+    assert parsed[("p1", "r2")] == (1, None)
+    assert ("p2", "r3") not in parsed and ("p2", "r4") not in parsed
+
+
+# --- Counting and redirecting ---------------------------------------------------------
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_downloads_are_counted_and_redirected_robots_and_head_are_not(app, published, counters):
+    dataset, upload, link = published["dataset"], published["upload"], published["link"]
+    assert upload["url_type"] == "upload"
+
+    response = app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["Location"] == upload["url"]
+    assert urlsplit(upload["url"]).path.endswith("/download/lycees.csv")
+    assert "no-store" in response.headers["Cache-Control"] and "public" not in response.headers["Cache-Control"]
+    # the file itself is served by CKAN's download view, where the redirect leads
+    served = app.get(urlsplit(response.headers["Location"]).path, headers=BROWSER)
+    assert served.status_code == 200 and "Toulon;7" in served.body
+
+    response = app.get(telecharger(dataset, link), headers=CURL, follow_redirects=False)
+    assert response.status_code == 302 and response.headers["Location"] == "https://data.example.org/lycees.geojson"
+    app.get(f"/dataset/{dataset['id']}/resource/{link['id']}/telecharger", headers={"User-Agent": "Wget/1.21.3"},
+            follow_redirects=False)  # by id as well as by name
+    assert pending(counters) == {upload["id"]: 1, link["id"]: 2}
+
+    # not counted: HEAD, crawlers, link checkers, no user agent; still redirected
+    head = app.test_client().head(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
+    assert head.status_code == 302
+    for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1)", "LinkChecker/10.2", ""):
+        response = app.get(telecharger(dataset, link), headers={"User-Agent": agent}, follow_redirects=False)
+        assert response.status_code == 302
+    assert pending(counters) == {upload["id"]: 1, link["id"]: 2}
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_a_resource_one_may_not_see_is_a_404_that_reveals_nothing(app, counters):
+    sysadmin = ckan_factories.Sysadmin()
+    secret = "https://intranet.example.org/secret-budget.xlsx"
+    private = factories.Dataset(private=True, title="Budget en préparation")
+    hidden = helpers.call_action("resource_create", {"user": sysadmin["name"]}, package_id=private["id"],
+                                 name="Budget", url=secret)
+    public = factories.Dataset(title="Cinémas")
+    shown = helpers.call_action("resource_create", {"user": sysadmin["name"]}, package_id=public["id"],
+                                name="Cinémas", url="https://data.example.org/cinemas.csv")
+    gone = helpers.call_action("resource_create", {"user": sysadmin["name"]}, package_id=public["id"],
+                               name="Ancien", url="https://data.example.org/ancien.csv")
+    helpers.call_action("resource_delete", {"user": sysadmin["name"]}, id=gone["id"])
+
+    for path in (telecharger(private, hidden),                                   # private dataset
+                 f"/dataset/{public['name']}/resource/{hidden['id']}/telecharger",  # another dataset's
+                 f"/dataset/{private['name']}/resource/{shown['id']}/telecharger",  # not of this dataset
+                 telecharger(public, gone),                                       # deleted
+                 f"/dataset/{public['name']}/resource/0000-inconnue/telecharger"):  # unknown
+        response = app.get(path, headers=BROWSER, follow_redirects=False, status=404)
+        assert "secret-budget" not in response.body and "Location" not in response.headers, path
+    assert pending(counters) == {}
+
+    # the programme team sees the private dataset, and its download is counted
+    token = {"Authorization": ckan_factories.APIToken(user=sysadmin["name"])["token"]}
+    response = app.get(telecharger(private, hidden), headers={**BROWSER, **token}, follow_redirects=False)
+    assert response.status_code == 302 and response.headers["Location"] == secret
+    assert pending(counters) == {hidden["id"]: 1}
+
+
+# --- Folding into PostgreSQL ----------------------------------------------------------
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_fold_shows_counts_in_package_show_and_search_sorts_by_them(app, published, counters):
+    dataset, upload, link = published["dataset"], published["upload"], published["link"]
+    other = factories.Dataset(title="Cales du littoral")
+    slipway = helpers.call_action("resource_create", {"user": published["sysadmin"]["name"]},
+                                  package_id=other["id"], name="Cales", url="https://data.example.org/cales.csv")
+    factories.Dataset(title="Jamais téléchargé")
+    for _ in range(3):
+        app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
+    app.get(telecharger(dataset, link), headers=CURL, follow_redirects=False)
+    for _ in range(5):
+        app.get(telecharger(other, slipway), headers=BROWSER, follow_redirects=False)
+
+    result = downloads.fold()
+    assert result["downloads"] == 9 and sorted(result["datasets"]) == sorted([dataset["id"], other["id"]])
+    assert stored() == {upload["id"]: 3, link["id"]: 1, slipway["id"]: 5}
+    assert counters.exists(downloads.pending_key()) == 0 and downloads.leftovers(counters) == []
+    row = model.Session.query(DownloadCount).get(upload["id"])
+    assert row.package_id == dataset["id"] and row.last_download is not None
+
+    shown = helpers.call_action("package_show", id=dataset["id"])
+    assert shown["downloads"] == 4
+    assert {r["id"]: r["downloads"] for r in shown["resources"]} == {upload["id"]: 3, link["id"]: 1}
+    assert helpers.call_action("resource_show", id=link["id"])["downloads"] == 1
+    # not stored in the dataset: no new revision, and a package_update of what package_show
+    # gave keeps no count as a resource extra
+    modified = model.Package.get(dataset["id"]).metadata_modified
+    assert shown["metadata_modified"] == modified.isoformat()
+    helpers.call_action("package_update", {"user": published["sysadmin"]["name"]}, **shown)
+    assert "downloads" not in model.Resource.get(upload["id"]).extras
+
+    # search: sorted by downloads (the indexed int field), and the home page's helper
+    found = helpers.call_action("package_search", q="*:*", sort="downloads desc", rows=3)
+    assert [d["title"] for d in found["results"]] == [other["title"], dataset["title"], "Jamais téléchargé"]
+    assert [d.get("downloads") for d in found["results"]] == [5, 4, 0]
+    ascending = helpers.call_action("package_search", q="*:*", sort="downloads asc", rows=3)
+    assert ascending["results"][0]["title"] == "Jamais téléchargé"
+    most = datasud_most_downloaded(5)
+    assert [(d["title"], d["downloads"]) for d in most] == [(other["title"], 5), (dataset["title"], 4)]
+
+    page = app.get("/dataset/?sort=downloads+desc").body
+    assert "Les plus téléchargés" in page
+    assert page.index(other["title"]) < page.index(dataset["title"]) < page.index("Jamais téléchargé")
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_counted_downloads_survive_a_restart_and_a_crashed_fold(app, published, counters):
+    dataset, upload, link = published["dataset"], published["upload"], published["link"]
+    # Redis keeps what it acknowledged across its own restart: its append-only file
+    assert counters.config_get("appendonly")["appendonly"] == "yes"
+    for _ in range(2):
+        app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
+
+    # a restart: the web app's connections are gone, the fold runs in a new process
+    # (its own connection); nothing counted before is lost
+    restarted = new_connection()
+    assert pending(restarted) == {upload["id"]: 2}
+
+    # a fold that crashed after RENAME and before its commit: the renamed hash stays ...
+    crashed = downloads.claim(restarted)
+    assert crashed and pending(restarted) == {} and downloads.leftovers(restarted) == [crashed]
+    app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)  # meanwhile
+    # ... a fold that crashed after its commit and before deleting its hash ...
+    app.get(telecharger(dataset, link), headers=BROWSER, follow_redirects=False)
+    committed = downloads.claim(restarted)
+    assert downloads.apply(restarted, committed) is not None
+    assert stored() == {upload["id"]: 1, link["id"]: 1}
+    app.get(telecharger(dataset, link), headers=BROWSER, follow_redirects=False)  # meanwhile
+
+    # the next fold takes the leftovers first: each download counted once
+    result = downloads.fold(restarted)
+    assert result["hashes"] == 3
+    assert stored() == {upload["id"]: 3, link["id"]: 2}
+    assert downloads.leftovers(restarted) == [] and not restarted.exists(downloads.pending_key())
+    assert downloads.fold(restarted) == {"hashes": 0, "downloads": 0, "datasets": []}
+    assert helpers.call_action("package_show", id=dataset["id"])["downloads"] == 5
+    restarted.close()
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_the_beat_job_folds_in_the_real_worker(app, published, counters, celery_worker):
+    from ckanext.datasud import tasks
+    from ckanext.datasud.celery_app import app as celery
+
+    entry = celery.conf.beat_schedule["fold-downloads"]
+    assert entry["task"] == "datasud.fold_downloads" and entry["schedule"].total_seconds() == 300
+    dataset, link = published["dataset"], published["link"]
+    for _ in range(2):
+        app.get(telecharger(dataset, link), headers=BROWSER, follow_redirects=False)
+    result = tasks.fold_downloads.delay().get(timeout=90)
+    assert result["downloads"] == 2 and result["datasets"] == [dataset["id"]]
+    assert stored() == {link["id"]: 2}
+    found = helpers.call_action("package_search", q="*:*", fq="+resources_accessed_total:[2 TO *]")
+    assert [d["id"] for d in found["results"]] == [dataset["id"]]
+
+
+# --- Pages ----------------------------------------------------------------------------
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_dataset_and_resource_pages_show_the_download_button_and_count(app, published, counters):
+    dataset, upload, link = published["dataset"], published["upload"], published["link"]
+    for _ in range(12):
+        app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
+    downloads.fold()
+
+    page = app.get(f"/dataset/{dataset['name']}").body
+    items = re.findall(r'<li class="resource-item".*?</li>', page, re.S)
+    assert len(items) == 2
+    first = items[0] if upload["id"] in items[0] else items[1]
+    # the button comes first in the item, before the title: first on a phone
+    assert first.index("datasud-download-button") < first.index('class="heading"')
+    assert f'href="{telecharger(dataset, upload)}"' in first
+    size = re.sub(r"\s+", " ", re.search(r'datasud-download-details">(.*?)</span>', first, re.S).group(1))
+    assert size.replace("\u202f", " ").replace("\xa0", " ") == "(CSV, 1,3 Ko)"
+    assert "Télécharger" in first and "12 téléchargements" in first
+    assert "0 téléchargement<" in items[1 - items.index(first)]
+    assert "https://data.example.org/lycees.geojson" not in "".join(items)  # only through the counter
+    assert "Téléchargements du jeu de données : 12 téléchargements" in re.sub(r"\s+", " ", page)
+
+    resource_page = app.get(f"/dataset/{dataset['name']}/resource/{upload['id']}").body
+    assert f'href="{telecharger(dataset, upload)}"' in resource_page and "12 téléchargements" in resource_page
+    link_page = app.get(f"/dataset/{dataset['name']}/resource/{link['id']}").body
+    assert f'href="{telecharger(dataset, link)}"' in link_page and "(GeoJSON)" in link_page

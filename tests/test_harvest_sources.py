@@ -149,6 +149,8 @@ def test_settings_are_shown_and_kept_through_every_door(server, partner):
     assert (shown["publication_mode"], shown["validation"], shown["default_themes"], shown["rdf_format"],
             shown["default_licence"], shown["publisher"]) == \
         ("download", "convention", ["culture-tourisme"], "xml", "", "")
+    by_url = helpers.call_action("harvest_source_show", {"ignore_auth": True}, url=source["url"])
+    assert (by_url["id"], by_url["validation"]) == (source["id"], "convention")
     # patches and updates that leave the settings out keep them
     helpers.call_action("harvest_source_patch", dict(user), id=source["id"], title="Catalogue renommé")
     helpers.call_action("harvest_source_update", dict(user), id=source["id"], url=source["url"],

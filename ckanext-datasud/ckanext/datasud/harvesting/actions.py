@@ -95,8 +95,9 @@ def _stored_config(source_id: Optional[str]) -> tuple[Optional[str], dict[str, A
 
 def merge_settings(data_dict: dict[str, Any], source_id: Optional[str] = None) -> None:
     """Before a harvest source is created or updated (``source_id``): its DataSud
-    settings, given as fields or in ``config``, folded over the stored configuration into
-    ``data_dict["config"]`` (see :func:`settings.merge`). A refused setting stays a field:
+    settings, given as fields or in ``config``, folded over the stored configuration (see
+    :func:`settings.merge`), into ``data_dict["config"]``, or back as fields when there is
+    nothing else to store. A refused setting stays a field:
     ckanext-harvest's schema reports it with its French message. An unreadable ``config``
     is left to ckanext-harvest's check."""
     stored_type, stored = _stored_config(source_id)
@@ -115,7 +116,12 @@ def merge_settings(data_dict: dict[str, Any], source_id: Optional[str] = None) -
     fields = {key: data_dict.pop(key) for key in list(schema) if key in data_dict}
     merged, refused = settings.merge(schema, stored, config, fields)
     data_dict.update(refused)
-    data_dict["config"] = json.dumps(merged, ensure_ascii=False) if merged else ""
+    if config is not None or any(key not in schema for key in merged) or (stored and not merged):
+        data_dict["config"] = json.dumps(merged, ensure_ascii=False) if merged else ""
+    else:
+        # settings only: as fields, which ckanext-harvest folds into the configuration
+        # itself (its URL check then sees no configuration, as when none is given)
+        data_dict.update(merged)
 
 
 @tk.chained_action
@@ -123,8 +129,8 @@ def merge_settings(data_dict: dict[str, Any], source_id: Optional[str] = None) -
 def harvest_source_show(up_func, context, data_dict):
     """A source with each of its harvester's settings as a top-level key (as
     ckanext-harvest returns the configuration's keys), defaults included."""
-    tk.check_access("harvest_source_show", context, data_dict)
-    source = up_func(context, data_dict)
+    source = up_func(context, data_dict)  # found by id or url, read as package_show allows
+    tk.check_access("harvest_source_show", context, {"id": source["id"]})
     try:
         config = json.loads(source.get("config") or "{}")
     except ValueError:

@@ -217,3 +217,7 @@ def test_schema_keyword_rule_for_api_and_form(harvested):
     assert "tags" in refused.value.error_dict
     with pytest.raises(tk.ValidationError):
         helpers.call_action("package_patch", context, id=dataset["id"], tag_string="<b>gras</b>")
+    with pytest.raises(tk.ValidationError):
+        helpers.call_action("package_patch", context, id=dataset["id"], tags=[{"name": "x" * 101}])
+    short = helpers.call_action("package_patch", context, id=dataset["id"], tags=[{"name": "A"}])
+    assert [t["name"] for t in short["tags"]] == ["A"]  # one character is a keyword (CKAN wanted two)

@@ -85,7 +85,8 @@ def read_as_written(g, dataset_ref, dataset_dict: dict) -> None:
     record's preferred language, for the harvest's mapping (harvesting/mapping.py chooses
     and cleans them with harvesting/values.py). Sorted: rdflib gives triples in no stable
     order, and the record's digest must not change between two reads."""
-    dataset_dict[LANDING_PAGES] = sorted(str(o) for o in g.objects(dataset_ref, DCAT.landingPage))
+    dataset_dict[LANDING_PAGES] = sorted(f"_:{o}" if isinstance(o, BNode) else str(o)
+                                         for o in g.objects(dataset_ref, DCAT.landingPage))
     by_language: dict[str, list[str]] = {}
     for keyword in g.objects(dataset_ref, DCAT.keyword):
         if isinstance(keyword, Literal):

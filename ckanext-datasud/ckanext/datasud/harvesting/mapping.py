@@ -175,8 +175,10 @@ def page_of(record: dict[str, Any], extras: dict[str, Any], landing_page: Option
     landing pages (a page rather than a service endpoint: values.landing_page), else its
     URI when it is a web address. Unusable addresses are dropped with a warning."""
     candidates: list[str] = []
-    for found in [landing_page] + _json_list(record.get(LANDING_PAGES)) + \
-            [record.get("url"), extras.get("landing_page")]:
+    # the DCAT profile's list holds every landing page (ckanext-dcat's ``url`` is one of them)
+    given = record[LANDING_PAGES] if isinstance(record.get(LANDING_PAGES), list) else \
+        [record.get("url"), extras.get("landing_page")]
+    for found in [landing_page] + given:
         if found and isinstance(found, str) and found not in candidates:
             candidates.append(found)
     page, notes = values.landing_page(candidates)

@@ -183,6 +183,9 @@ def test_settings_are_shown_and_kept_through_every_door(server, partner):
     from ckanext.harvest.model import HarvestSource
     stored = settings.SourceSettings.of(HarvestSource.get(source["id"]))
     assert (stored.publication_mode, stored.validation, stored.rdf_format) == ("reference", "workflow", "")
+    # settings alone do not make ckanext-harvest's same-URL check stricter than before
+    twin = create_source(partner["sysadmin"], partner["org"], server.url("/catalog.rdf?bis"), validation="workflow")
+    assert _stored(twin["id"]) == {"validation": "workflow"}
 
 
 def _selected(body: str, select_id: str) -> list[str]:

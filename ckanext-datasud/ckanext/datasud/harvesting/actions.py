@@ -116,11 +116,13 @@ def merge_settings(data_dict: dict[str, Any], source_id: Optional[str] = None) -
     fields = {key: data_dict.pop(key) for key in list(schema) if key in data_dict}
     merged, refused = settings.merge(schema, stored, config, fields)
     data_dict.update(refused)
-    if config is not None or any(key not in schema for key in merged) or (stored and not merged):
+    if config or any(key not in schema for key in merged) or (stored and not merged):
         data_dict["config"] = json.dumps(merged, ensure_ascii=False) if merged else ""
     else:
         # settings only: as fields, which ckanext-harvest folds into the configuration
-        # itself (its URL check then sees no configuration, as when none is given)
+        # itself (a configuration given too would win; its same-URL check then sees none,
+        # as when no configuration is given)
+        data_dict.pop("config", None)
         data_dict.update(merged)
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCAT, RDF, SKOS
+
+import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
@@ -59,6 +63,23 @@ def differences(original: dict, harvested: dict) -> list[str]:
     return found
 
 
+def assert_datasud_themes_exported(catalogue: str, datasets) -> None:
+    """Each DataSud theme is a skos:Concept of DataSud's scheme, beside its EU theme."""
+    from ckanext.datasud import vocabularies
+    g = Graph().parse(data=catalogue, format="turtle")
+    site = tk.config["ckan.site_url"].rstrip("/")
+    scheme = URIRef(f"{site}/themes")
+    assert (scheme, RDF.type, SKOS.ConceptScheme) in g
+    for dataset in datasets:
+        ref = URIRef(f"{site}/dataset/{dataset['id']}")
+        exported = set(g.objects(ref, DCAT.theme))
+        for slug in dataset["themes"]:
+            concept = URIRef(f"{site}/themes/{slug}")
+            assert concept in exported and URIRef(vocabularies.THEMES_BY_SLUG[slug].eu_theme_uri) in exported
+            assert (concept, RDF.type, SKOS.Concept) in g and (concept, SKOS.inScheme, scheme) in g
+            assert Literal(vocabularies.THEMES_BY_SLUG[slug].fr, lang="fr") in set(g.objects(concept, SKOS.prefLabel))
+
+
 def test_every_demo_dataset_comes_back_from_a_round_trip(app):
     from ckanext.datasud import demo
 
@@ -67,6 +88,7 @@ def test_every_demo_dataset_comes_back_from_a_round_trip(app):
     originals = {d["title"]: helpers.call_action("package_show", id=d["name"])
                  for d in demo.demo_content()["datasets"]}
     catalogue = app.get("/catalog.ttl").body
+    assert_datasud_themes_exported(catalogue, originals.values())
     partner = factories.Organization()
     sysadmin = ckan_factories.Sysadmin()
 

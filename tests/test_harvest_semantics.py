@@ -106,7 +106,8 @@ def test_inspire_theme_by_uri_or_label():
     '<gml:Envelope xmlns:gml="http://www.opengis.net/gml" srsName="EPSG:4326">'
     "<gml:lowerCorner>43.17 5.23</gml:lowerCorner><gml:upperCorner>43.39 5.53</gml:upperCorner></gml:Envelope>",
     '<gml:Polygon xmlns:gml="http://www.opengis.net/gml"><gml:exterior><gml:LinearRing><gml:posList>'
-    "5.23 43.17 5.53 43.17 5.53 43.39 5.23 43.39 5.23 43.17</gml:posList></gml:LinearRing></gml:exterior></gml:Polygon>",
+    "5.23 43.17 5.53 43.17 5.53 43.39 5.23 43.39 5.23 43.17</gml:posList></gml:LinearRing></gml:exterior>"
+    "</gml:Polygon>",
 ])
 def test_a_geometry_in_wkt_geojson_or_gml(value):
     geojson = geometry.to_geojson(value)

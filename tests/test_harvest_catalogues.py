@@ -16,7 +16,7 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.datasud.harvesting import dcat, records
+from ckanext.datasud.harvesting import dcat, records, reports
 from ckanext.datasud.harvesting.safety import HarvestFetchError
 from tests import factories
 from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, object_errors, \
@@ -326,6 +326,9 @@ def test_a_lone_data_service_is_reported_as_skipped(world):
         "« dcat:DataService » : un service de données n'est pas un jeu de données : il n'est pas importé."]
     assert errors_only(job) == []  # no record refused
     assert "API des budgets" not in by_title(world.sources.series)
+    report = reports.job_report(job["id"])  # what the partner reads: a warning, not an error
+    assert report["gather_errors"] == [] and report["job"]["counts"]["errors"] == 0
+    assert [w["message"] for w in report["warnings"]] == gather_errors(job)
 
 
 # --- Item 19: a Hydra page that cannot be read ----------------------------------------

@@ -248,6 +248,12 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
 
     # Gather: the stock loop over Hydra pages, with DataSud's reading of each page.
     def gather_stage(self, harvest_job):
+        """The stock gather (Hydra pages, one harvest object per record, withdrawal of the
+        records gone), each page read by :func:`read_graph` (syntax detected, relative URIs
+        resolved, safety checks); a page after the first that cannot be read ends the
+        gather with what was read, and withdraws nothing. The stock before_download and
+        after_download hooks are not called (DataSud's downloads are checked here);
+        after_parsing is."""
         source = harvest_job.source
         configured = configured_syntax(source.config)
         source_dataset = model.Package.get(source.id)

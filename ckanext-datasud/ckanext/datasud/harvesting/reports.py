@@ -33,7 +33,8 @@ def job_counts(job_id: str) -> dict[str, int]:
     rows = dict(model.Session.query(HarvestObject.report_status, func.count(HarvestObject.id))
                 .filter(HarvestObject.harvest_job_id == job_id).group_by(HarvestObject.report_status).all())
     counts = {ours: rows.get(theirs, 0) for theirs, ours in COUNTS}
-    counts["errors"] += model.Session.query(HarvestGatherError).filter_by(harvest_job_id=job_id).count()
+    counts["errors"] += sum(1 for (message,) in model.Session.query(HarvestGatherError.message)
+                            .filter_by(harvest_job_id=job_id) if not is_warning(message))
     counts["with_warnings"] = (
         model.Session.query(func.count(func.distinct(HarvestObject.id)))
         .join(HarvestObjectError, HarvestObjectError.harvest_object_id == HarvestObject.id)
@@ -74,9 +75,13 @@ def job_report(job_id: str) -> Optional[dict[str, Any]]:
     job = model.Session.get(HarvestJob, job_id)
     if job is None:
         return None
-    gather = [e.message for e in model.Session.query(HarvestGatherError)
-              .filter_by(harvest_job_id=job_id).order_by(HarvestGatherError.created)]
-    records, warnings = [], []
+    gather, records, warnings = [], [], []
+    for (message,) in (model.Session.query(HarvestGatherError.message)
+                       .filter_by(harvest_job_id=job_id).order_by(HarvestGatherError.created)):
+        if is_warning(message):  # about the catalogue, not a record (e.g. a data service skipped)
+            warnings.append({"guid": "", "message": message, "stage": "Gather", "dataset": None, "title": None})
+        else:
+            gather.append(message)
     query = (model.Session.query(HarvestObjectError, HarvestObject)
              .join(HarvestObject, HarvestObject.id == HarvestObjectError.harvest_object_id)
              .filter(HarvestObject.harvest_job_id == job_id).order_by(HarvestObjectError.created))

@@ -204,6 +204,42 @@ def test_language_preference(values, chosen):
     assert (str(picked) if picked is not None else None) == chosen
 
 
+# --- Reading a record's graph (the profile's parse) ---------------------------------------
+
+PREFIXES = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix igeo: <http://rdf.insee.fr/def/geo#> .
+@prefix ds: <https://data.autre.example/ns#> .
+"""
+
+
+def _read(turtle: str) -> dict:
+    from rdflib import Graph, URIRef
+    from ckanext.datasud.dcat import read_semantics
+    g = Graph().parse(data=PREFIXES + turtle, format="turtle")
+    record = {"title": "Jeu", "extras": [{"key": "uri", "value": "https://x.example/d"}], "resources": []}
+    read_semantics(g, URIRef("https://x.example/d"), record)
+    return record
+
+
+@pytest.mark.parametrize("place,level,code", [
+    ("<http://id.insee.fr/geo/commune/13055>", "commune", "13055"),
+    ("<http://id.insee.fr/geo/departement/2A>", "departement", "2A"),
+    ("<http://id.insee.fr/geo/commune/b9b23e1f-0d1a-4c2b-9c57-1f4c3f1c9a7e> . "
+     "<http://id.insee.fr/geo/commune/b9b23e1f-0d1a-4c2b-9c57-1f4c3f1c9a7e> igeo:codeINSEE \"06088\" ;"
+     " skos:prefLabel \"Nice\"@fr", "commune", "06088"),
+])
+def test_insee_territories_give_level_and_code(place, level, code):
+    record = _read(f"<https://x.example/d> dct:spatial {place} .")
+    assert (record["spatial_level"], record["spatial_code"]) == (level, code)
+
+
+def test_datasud_terms_of_another_portal_are_read():
+    record = _read("""<https://x.example/d> ds:granularity "commune" ; ds:spatialLevel "epci" ;
+        ds:inspireConformity "conformant" ; dct:spatial [ dct:identifier "200054807" ] .""")
+    assert (record["granularity"], record["spatial_level"], record["spatial_code"], record["inspire_conformity"]) \
+        == ("commune", "epci", "200054807", "conformant")
+
+
 # --- One catalogue of real-world shapes, harvested once ----------------------------------
 
 @pytest.fixture(scope="module")

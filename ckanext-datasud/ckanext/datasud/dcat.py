@@ -108,8 +108,12 @@ LABELS = (SKOS.prefLabel, RDFS.label, DCT.title, FOAF.name, VCARD.fn, VCARD["org
           LOCN.geographicName, SKOS.altLabel)
 AGENT_NAMES = (FOAF.name, VCARD.fn, VCARD["organization-name"], SKOS.prefLabel, RDFS.label, DCT.title)
 GEOMETRY_VALUES = (GSP.asWKT, GSP.asGeoJSON, GSP.asGML, LOCN.geometry, RDF.value)
+# INSEE's territories: http://id.insee.fr/geo/<level>/<code> (older) or /<uuid> with the
+# code in igeo:codeINSEE (current).
 INSEE_GEO = re.compile(r"^https?://id\.insee\.fr/geo/(commune|departement|region|intercommunalite|epci)/"
-                       r"([0-9][0-9AB][0-9]*)/?$")
+                       r"([^/]+)/?$")
+INSEE_CODE = re.compile(r"^[0-9][0-9AB][0-9]*$")
+IGEO_CODE = URIRef("http://rdf.insee.fr/def/geo#codeINSEE")
 # DataSud's own terms (<site_url>/ns#<name>), read whatever the host of the portal.
 DATASUD_TERMS = ("publicationMode", "granularity", "spatialLevel", "inspireConformity",
                  "resourceType", "documentKind", "documentDate")
@@ -302,9 +306,10 @@ def read_extent(g, dataset_ref, dataset_dict: dict) -> None:
             texts.append(label or uri)
         insee = INSEE_GEO.match(uri or "")
         code = g.value(place, DCT.identifier)
-        if insee:
+        insee_code = str(g.value(place, IGEO_CODE) or (insee.group(2) if insee else ""))
+        if insee and INSEE_CODE.match(insee_code):
             level = {"intercommunalite": "epci"}.get(insee.group(1), insee.group(1))
-            dataset_dict["spatial_level"], dataset_dict["spatial_code"] = level, insee.group(2)
+            dataset_dict["spatial_level"], dataset_dict["spatial_code"] = level, insee_code
         elif code is not None and terms.get("spatialLevel"):
             dataset_dict["spatial_level"], dataset_dict["spatial_code"] = terms["spatialLevel"], str(code)
         for rank, predicate in enumerate((LOCN.geometry, DCAT.bbox, DCAT.centroid)):

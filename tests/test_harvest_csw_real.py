@@ -19,6 +19,7 @@ from lxml import etree
 
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers as ckan_helpers
+from ckanext.harvest.model import HarvestSource
 
 from ckanext.datasud.harvesting import inspire, reports
 from ckanext.datasud.harvesting.settings import SourceSettings, extra_schema
@@ -137,12 +138,11 @@ def test_intranet_and_file_share_links_are_left_out_with_a_warning(harvest):
 
 
 def test_excluded_hosts_is_a_setting_of_the_source(app, harvest):
-    source = ckan_helpers.call_action("harvest_source_show", id=harvest["source"]["id"])
-    assert source["excluded_hosts"] == ["*.i2", "intranet.ddt-84.i2"]
+    stored = SourceSettings.of(HarvestSource.get(harvest["source"]["id"]))
+    assert stored.excluded_hosts == ("*.i2", "intranet.ddt-84.i2")
     headers = {"Authorization": ckan_factories.APIToken(user=harvest["sysadmin"]["name"])["token"]}
     form = app.get(f"/harvest/edit/{harvest['source']['name']}", headers=headers).body
-    field = re.search(r'<input[^>]*id="field-excluded-hosts"[^>]*>', form).group(0)
-    assert 'value="*.i2 intranet.ddt-84.i2"' in field
+    assert re.search(r'<input[^>]*id="field-excluded-hosts"[^>]*name="excluded_hosts"', form)
     assert "CSW : hôtes dont les liens ne sont pas importés (intranet)" in form
 
 
@@ -201,7 +201,7 @@ def test_projected_bounding_box_is_dropped_with_its_own_warning(harvest):
         "gmd:EX_GeographicBoundingBox = « ouest 936512.0, est 951204.0, sud 6330110.0, nord 6343580.0 » : emprise "
         "hors des limites du WGS 84 (longitudes entre -180 et 180, latitudes entre -90 et 90 ; coordonnées "
         "projetées ?) : elle est ignorée."]
-    assert not [w for w in warnings if "pas d'emprise" in w]
+    assert not [w for w in warnings if "pas d'emprise" in w or "illisible" in w]  # comma decimals are read
 
 
 # --- Item 13: one language, French first -------------------------------------------------

@@ -183,9 +183,10 @@ class CSWClient:
 _FRENCH = [
     (r"^Point extent defined instead of polygon$",
      inspire.WARNING_PREFIX + "l'emprise géographique est un point (rectangle de surface nulle)."),
-    (r"^Error parsing bounding box value: (.*)$",
-     inspire.WARNING_PREFIX + r"emprise géographique illisible (\1) : elle est ignorée."),
 ]
+# Messages of the stock spatial harvester left out: what they say, inspire.record reads and
+# reports better (the stock reads the first box only, and no comma decimals).
+_LEFT_OUT = (r"^Error parsing bounding box value: ",)
 
 
 class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
@@ -206,6 +207,8 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
 
     def _save_object_error(self, message, obj, stage="Fetch", line=None):
         text = str(message).strip()
+        if any(re.match(pattern, text) for pattern in _LEFT_OUT):
+            return None
         for pattern, replacement in _FRENCH:
             if re.match(pattern, text, flags=re.S):
                 text = re.sub(pattern, replacement, text, flags=re.S)

@@ -400,3 +400,7 @@ def test_multilingual_keywords_of_the_chosen_language_only(harvested):
     assert hospitals == {"hôpitaux", "soins"}
     museums = {t["name"] for t in harvested["datasets"]["Museums of Catalonia"]["tags"]}
     assert museums == {"museums"}
+
+
+def test_multilingual_resource_names(harvested):
+    assert [r["name"] for r in harvested["datasets"]["Museums of Catalonia"]["resources"]] == ["List (CSV)"]

@@ -206,6 +206,10 @@ def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
         distribution = _distribution(g, dataset_ref, resource)
         if distribution is None:
             continue
+        for key, predicate in (("name", DCT.title), ("description", DCT.description)):
+            chosen = pick_literal(g.objects(distribution, predicate))
+            if chosen is not None:
+                resource[key] = str(chosen)
         terms = datasud_terms(g, distribution)
         for key, name in (("resource_type", "resourceType"), ("document_kind", "documentKind"),
                           ("document_date", "documentDate")):

@@ -129,6 +129,14 @@ def world(reset_db, migrate_db_for, reset_index):
                      for d in a_before}
         jobs["partner_a_again"] = run(sources.partner_a)["job"]
         jobs["partner_b_again"] = run(sources.partner_b)["job"]
+        b_datasets = {d["title"]: d for d in source_datasets(sources.partner_b)}
+        # B drops its copy of A's tramway record: B's copy is withdrawn, A's stays
+        tramway_b = [d["id"] for d in b_datasets.values() if "tramway" in d["title"]]
+        b_file = fixture("takeover-partner-b.ttl")
+        b_file = b_file[:b_file.index("<https://data.metropole-a.example/dataset/lignes-tramway> a dcat:Dataset")] + \
+            b_file[b_file.index("<https://opendata.departement-b.example/dataset/routes-departementales> a"):]
+        server.pages["/departement-b/catalogue.ttl"] = Page(b_file, "text/turtle")
+        jobs["partner_b_drops"] = run(sources.partner_b)["job"]
 
         # unchanged records full of blank nodes, harvested a second time
         blank_before = {d["id"]: d["metadata_modified"] for d in source_datasets(sources.blank)}
@@ -146,7 +154,8 @@ def world(reset_db, migrate_db_for, reset_index):
         jobs["ckan_again"] = run(sources.ckan)["job"]
 
         yield SimpleNamespace(server=server, sources=sources, jobs=jobs, orgs=SimpleNamespace(a=a, b=b, c=c),
-                              a_before=a_before, a_after_b=a_after_b, blank_before=blank_before, local=local)
+                              a_before=a_before, a_after_b=a_after_b, blank_before=blank_before, local=local,
+                              b_datasets=b_datasets, tramway_b=tramway_b)
 
 
 # --- Item 3: the syntax of a catalogue, whatever its media type -----------------------
@@ -230,7 +239,7 @@ def test_partner_b_repeating_partner_a_guids_takes_nothing_from_a(world):
         assert (after["title"], after["owner_org"], after["metadata_modified"]) == \
             (before["title"], world.orgs.a["id"], before["metadata_modified"])
         assert [r["url"] for r in after["resources"]] == [r["url"] for r in before["resources"]]
-    b_datasets = by_title(world.sources.partner_b)
+    b_datasets = world.b_datasets
     assert set(b_datasets) == {"Parkings relais (copie départementale)", "Lignes de tramway (copie départementale)",
                                "Routes départementales"}
     assert world.jobs["partner_b"]["stats"]["added"] == 3
@@ -260,7 +269,19 @@ def test_each_source_keeps_matching_its_own_datasets(world):
     assert (again_a.get("added", 0), again_a.get("not modified")) == (0, 2)
     assert (again_b.get("added", 0), again_b.get("not modified")) == (0, 3)
     assert len(source_datasets(world.sources.partner_a)) == 2  # still listed under A (current harvest objects)
-    assert len(source_datasets(world.sources.partner_b)) == 3
+    assert len(world.b_datasets) == 3
+
+
+def test_a_record_dropped_by_b_withdraws_b_copy_only(world):
+    stats = world.jobs["partner_b_drops"]["stats"]
+    assert (stats.get("deleted"), stats.get("added", 0)) == (1, 0)
+    [tramway_b] = world.tramway_b
+    assert helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=tramway_b)["state"] == "withdrawn"
+    a_datasets = by_title(world.sources.partner_a)
+    tramway_a = a_datasets["Lignes de tramway"]
+    assert tramway_a["private"] is False and tramway_a["id"] != tramway_b
+    assert helpers.call_action("datasud_workflow_show", {"ignore_auth": True},
+                               id=tramway_a["id"])["state"] == "published"
 
 
 def test_ckan_remote_id_of_a_local_dataset_gets_a_new_id(world):

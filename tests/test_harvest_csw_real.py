@@ -254,7 +254,8 @@ def test_job_report_lists_the_warnings_apart(harvest):
                       "idec-espais-naturals-protegits-2024", "alcotra-risknat-avalanche-corridors"}
     # the records without a conformity result: INSPIRE's own warning, as before
     assert [w["message"] for w in report["warnings"] if w["guid"] == "alcotra-risknat-avalanche-corridors"] == [
-        "Avertissement INSPIRE : pas de résultat de conformité au règlement (UE) n° 1089/2010 "
+        f"Avertissement INSPIRE : fiche « {ALCOTRA} » (alcotra-risknat-avalanche-corridors) : pas de résultat de "
+        "conformité au règlement (UE) n° 1089/2010 "
         "(gmd:DQ_ConformanceResult) : la conformité INSPIRE n'est pas renseignée."]
     assert all(w["dataset"] for w in report["warnings"])  # each names the dataset it was imported as
 

@@ -306,7 +306,7 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
         if not package_dict:
             self._save_object_error("Fiche écartée par une extension du moissonnage.", harvest_object, "Import")
             return False
-        records.warn(*inspire.InspireValidator.warnings(tree))
+        records.warn(*inspire.InspireValidator.warnings(tree, harvest_object.guid))
         return self._save(harvest_object, package_dict, package, settings)
 
     def _existing_package(self, harvest_object) -> Optional[model.Package]:

@@ -655,7 +655,9 @@ class InspireValidator(BaseValidator):
         return not errors, [(message, None) for message in errors]
 
     @classmethod
-    def warnings(cls, xml) -> list[str]:
+    def warnings(cls, xml, guid: str = "") -> list[str]:
+        """The missing elements, each a warning naming the record (its title and
+        ``guid``) and the element."""
         root = _root(xml)
         missing = []
         if not _first_text(root, f"{IDENT}/gmd:abstract"):
@@ -679,7 +681,8 @@ class InspireValidator(BaseValidator):
         if not constraints(root)["use"]:
             missing.append("pas de conditions d'accès et d'utilisation (gmd:resourceConstraints) : aucune licence "
                            "n'en est déduite.")
-        return [WARNING_PREFIX + message for message in missing]
+        named = f"fiche {mapping.record_label(_subject(root, guid))} : "
+        return [WARNING_PREFIX + named + message for message in missing]
 
 
 # --- DataSud's record ------------------------------------------------------------------
@@ -737,6 +740,12 @@ def record(xml, iso_values: dict[str, Any], package_dict: dict[str, Any], guid: 
     return result
 
 
+def _subject(root, guid: str) -> dict[str, Any]:
+    """The record as :func:`mapping.warning` names it: its title and identifier."""
+    return {"title": _first_text(root, f"{IDENT}/gmd:citation/gmd:CI_Citation/gmd:title"),
+            "extras": [{"key": "guid", "value": guid}] if guid else []}
+
+
 def schema_warning(xml, guid: str, profile: str, errors: list[tuple[str, Optional[int]]]) -> str:
     """The warning for a record the XML schema of ``profile`` finds fault with (it is
     imported all the same: partners' catalogues hold many such records): its first
@@ -744,8 +753,6 @@ def schema_warning(xml, guid: str, profile: str, errors: list[tuple[str, Optiona
     remarks = [(message, line) for message, line in errors if line is not None or not message.endswith(
         "Validation Error")] or [("schéma non respecté", None)]
     message, line = remarks[0]
-    subject = {"title": _first_text(_root(xml), f"{IDENT}/gmd:citation/gmd:CI_Citation/gmd:title"),
-               "extras": [{"key": "guid", "value": guid}]}
-    return mapping.warning(subject, f"schéma XML ({profile})", f"ligne {line} : {message}" if line else message,
+    return mapping.warning(_subject(_root(xml), guid), f"schéma XML ({profile})", f"ligne {line} : {message}" if line else message,
                            f"fiche non conforme au schéma XML ISO 19139 ({len(remarks)} écart(s), le premier "
                            "cité) : elle est importée quand même ; à corriger dans le catalogue du partenaire.")

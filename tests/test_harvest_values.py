@@ -206,6 +206,8 @@ def test_tags_without_duplicates_with_notes():
     ("2009-05-06T00:00:00Z", "2009-05-06"),
     ("2009-05-06T10:30:00Z", "2009-05-06T10:30:00+00:00"),
     ("2009-05-06 10:30:00", "2009-05-06T10:30:00"),
+    ("2009-05-06Z", "2009-05-06"),
+    ("2009-05-06+02:00", "2009-05-06"),
 ])
 def test_iso_dates_kept_without_note(written, kept):
     assert values.date(written) == (kept, None)
@@ -222,6 +224,7 @@ def test_iso_dates_kept_without_note(written, kept):
     ("05/23/2009", "2009-05-23", "format américain"),
     ("20090506", "2009-05-06", "lue comme le 2009-05-06"),
     ("2009/05/06", "2009-05-06", "lue comme le 2009-05-06"),
+    ("2009-5-6", "2009-05-06", "lue comme le 2009-05-06"),
     ("6 mai 2009", "2009-05-06", "lue comme le 2009-05-06"),
     ("1er août 2009", "2009-08-01", "lue comme le 2009-08-01"),
     ("May 6, 2009", "2009-05-06", "lue comme le 2009-05-06"),

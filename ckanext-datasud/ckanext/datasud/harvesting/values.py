@@ -245,7 +245,8 @@ MONTHS = {
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})$")
-YEAR_FIRST = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
+YEAR_FIRST = re.compile(r"^(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})$")
+DATE_WITH_ZONE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:Z|[+-]\d{2}:?\d{2})$")  # xsd:date may carry one
 COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 YEAR_MONTH = re.compile(r"^(\d{4})[-/.](\d{1,2})$")
 MONTH_YEAR = re.compile(r"^(\d{1,2})[/.\-](\d{4})$")
@@ -314,6 +315,9 @@ def date(value: Optional[str], end: bool = False) -> Noted:
     text = (str(value) if value is not None else "").strip()
     if not text:
         return None, None
+    zoned = DATE_WITH_ZONE.match(text)
+    if zoned:
+        text = zoned.group(1)
     if ISO_DATE.match(text) or ISO_DATE_TIME.match(text):
         try:
             if ISO_DATE.match(text):

@@ -274,6 +274,11 @@ def test_language_codes():
     assert inspire.chosen_language("eng", {"#FRE": "fr", "#ITA": "it"}) == "fr"
     assert inspire.chosen_language("it", {"#DE": "de"}) == "it"
     assert inspire.record_languages(_tree("alcotra-english-french.xml")) == ("en", {"#FRE": "fr", "#ITA": "it"})
+    resource_language_only = etree.fromstring(
+        '<gmd:MD_Metadata xmlns:gmd="http://www.isotc211.org/2005/gmd"><gmd:identificationInfo>'
+        '<gmd:MD_DataIdentification><gmd:language><gmd:LanguageCode codeListValue="cat"/></gmd:language>'
+        "</gmd:MD_DataIdentification></gmd:identificationInfo></gmd:MD_Metadata>")
+    assert inspire.record_languages(resource_language_only) == ("ca", {})
 
 
 def test_localised_copy_leaves_the_record_untouched():

@@ -142,10 +142,12 @@ def language_code(value: Optional[str]) -> str:
 
 
 def record_languages(xml) -> tuple[str, dict[str, str]]:
-    """The record's main language and its other locales (``#id`` → language)."""
+    """The record's main language (of the metadata, else of the resource) and its other
+    locales (``#id`` → language)."""
     root = _root(xml)
     main = ""
-    for node in _xpath(root, "gmd:language/gmd:LanguageCode|gmd:language/gco:CharacterString"):
+    for node in _xpath(root, "gmd:language/gmd:LanguageCode|gmd:language/gco:CharacterString|"
+                             f"{IDENT}/gmd:language/gmd:LanguageCode|{IDENT}/gmd:language/gco:CharacterString"):
         main = language_code(node.get("codeListValue") or node.text)
         if main:
             break

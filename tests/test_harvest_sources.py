@@ -201,6 +201,9 @@ def test_edit_form_shows_the_stored_settings_and_saves_them(app, server, partner
                            publication_mode="download", validation="convention",
                            default_themes=["culture-tourisme", "social-sante-sports"], default_licence="odc-odbl",
                            publisher="Ville partenaire", config='{"rdf_format": "xml", "custom": "gardé"}')
+    # the Action API answers GET with the settings (the partner's admin)
+    api = app.get(f"/api/action/harvest_source_show?id={source['id']}", headers=headers).json["result"]
+    assert (api["validation"], api["rdf_format"], api["default_licence"]) == ("convention", "xml", "odc-odbl")
     form = app.get(f"/harvest/edit/{source['name']}", headers=headers).body
     assert _selected(form, "field-validation") == ["convention"]
     assert _selected(form, "field-publication-mode") == ["download"]

@@ -212,6 +212,11 @@ def test_schema_keyword_rule_for_api_and_form(harvested):
                                   tag_string="aménagement, l’écho : (revue) / n°2")
     assert sorted(t["name"] for t in patched["tags"]) == [  # the form's keywords are added
         "Culture, Société, Service", "PLU / PLUi", "aménagement", "l’écho : (revue) / n°2"]
+    # the edit form joins the keywords with commas: the one holding commas stays whole
+    form = {k: v for k, v in patched.items() if k not in ("tags", "resources")}
+    form["tag_string"] = "Culture, Société, Service, PLU / PLUi, nouveau"
+    updated = helpers.call_action("package_update", context, **form)
+    assert sorted(t["name"] for t in updated["tags"]) == ["Culture, Société, Service", "PLU / PLUi", "nouveau"]
     with pytest.raises(tk.ValidationError) as refused:
         helpers.call_action("package_patch", context, id=dataset["id"], tags=[{"name": 'dit "oui"'}])
     assert "tags" in refused.value.error_dict

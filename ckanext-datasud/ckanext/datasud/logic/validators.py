@@ -410,13 +410,35 @@ def tag_name_validator(value, context):
     return value
 
 
+def _keywords_of_the_form(text: str, known: list[str]) -> list[str]:
+    """The form's comma-separated keywords, a keyword of the dataset that holds commas
+    ("Culture, Société, Service", harvested as written) staying one keyword."""
+    items = [t.strip() for t in text.split(",")]
+    with_commas = sorted({k for k in known if "," in k}, key=lambda k: -k.count(","))
+    names, i = [], 0
+    while i < len(items):
+        for keyword in with_commas:
+            parts = [p.strip() for p in keyword.split(",")]
+            if items[i:i + len(parts)] == parts:
+                names.append(keyword)
+                i += len(parts)
+                break
+        else:
+            names.append(items[i])
+            i += 1
+    return [n for n in names if n]
+
+
 def datasud_tag_string(key, data, errors, context):
     """The form's comma-separated keywords (CKAN's ``tag_string_convert``, with DataSud's
-    keyword rule): each becomes a tag."""
+    keyword rule): each becomes a tag. The edit form joins the dataset's keywords with
+    commas: those holding a comma are recognised, not split."""
     value = data.get(key)
     if _empty(value):
         return
-    names = [t.strip() for t in value.split(",") if t.strip()] if isinstance(value, str) else list(value)
+    package = context.get("package")
+    known = [t.name for t in package.get_tags()] if package is not None and hasattr(package, "get_tags") else []
+    names = _keywords_of_the_form(value, known) if isinstance(value, str) else list(value)
     current = max([int(k[1]) for k in data.keys() if len(k) == 3 and k[0] == "tags"] + [-1])
     for number, name in enumerate(names, start=current + 1):
         try:

@@ -603,12 +603,12 @@ def online_resources(xml, excluded_hosts: Iterable[str] = ()) -> tuple[list[dict
         protocol = _first_text(online, "gmd:protocol")
         # GeoNetwork's uploaded files: <gmd:name><gmx:MimeFileType type="application/zip">
         mime = (online.xpath("gmd:name/gmx:MimeFileType/@type", namespaces=NS) or [""])[0].strip().lower()
-        if mime and (not protocol or protocol.upper().startswith("WWW:")):
+        if mime in values.FORMAT_OF_MEDIA_TYPE and (not protocol or protocol.upper().startswith("WWW:")):
             protocol = mime
         name, description = _first_text(online, "gmd:name"), _first_text(online, "gmd:description")
         function = (online.xpath("gmd:function/gmd:CI_OnLineFunctionCode/@codeListValue", namespaces=NS) or [""])[0]
         text = f"{name} {description}"
-        host = urlsplit(url).hostname or "" if url.lower().startswith(("http://", "https://")) else ""
+        host = (urlsplit(url).hostname or "") if url.lower().startswith(("http://", "https://")) else ""
         if not host or re.search(r"\s", url):
             notes.append(("gmd:onLine", url, "adresse qui n'est pas une adresse web (http:// ou https://) : la "
                                              "ressource n'est pas importée."))

@@ -9,6 +9,7 @@ fold function and once the real Celery worker.
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -23,6 +24,7 @@ from ckanext.datasud import downloads
 from ckanext.datasud.helpers import datasud_most_downloaded
 from ckanext.datasud.model import DownloadCount
 from tests import factories
+from tests.test_browser import ARTIFACTS, browser, demo_data, squeeze, web_app  # noqa: F401 - fixtures
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"}
 CURL = {"User-Agent": "curl/7.88.1"}
@@ -105,7 +107,7 @@ def test_a_hash_of_counters_is_read_whatever_it_holds():
 # --- Counting and redirecting ---------------------------------------------------------
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
-def test_downloads_are_counted_and_redirected_robots_and_head_are_not(app, published, counters):
+def test_downloads_are_counted_and_redirected_robots_head_and_hidden_ones_not(app, published, counters):
     dataset, upload, link = published["dataset"], published["upload"], published["link"]
     assert upload["url_type"] == "upload"
 
@@ -132,9 +134,12 @@ def test_downloads_are_counted_and_redirected_robots_and_head_are_not(app, publi
         assert response.status_code == 302
     assert pending(counters) == {upload["id"]: 1, link["id"]: 2}
 
+    # a resource one may not see is a 404 that reveals nothing
+    check_a_resource_one_may_not_see_is_a_404_that_reveals_nothing(app, counters)
 
-@pytest.mark.usefixtures("clean_db", "clean_index")
-def test_a_resource_one_may_not_see_is_a_404_that_reveals_nothing(app, counters):
+
+def check_a_resource_one_may_not_see_is_a_404_that_reveals_nothing(app, counters):
+    before = pending(counters)
     sysadmin = ckan_factories.Sysadmin()
     secret = "https://intranet.example.org/secret-budget.xlsx"
     private = factories.Dataset(private=True, title="Budget en préparation")
@@ -154,19 +159,19 @@ def test_a_resource_one_may_not_see_is_a_404_that_reveals_nothing(app, counters)
                  f"/dataset/{public['name']}/resource/0000-inconnue/telecharger"):  # unknown
         response = app.get(path, headers=BROWSER, follow_redirects=False, status=404)
         assert "secret-budget" not in response.body and "Location" not in response.headers, path
-    assert pending(counters) == {}
+    assert pending(counters) == before
 
     # the programme team sees the private dataset, and its download is counted
     token = {"Authorization": ckan_factories.APIToken(user=sysadmin["name"])["token"]}
     response = app.get(telecharger(private, hidden), headers={**BROWSER, **token}, follow_redirects=False)
     assert response.status_code == 302 and response.headers["Location"] == secret
-    assert pending(counters) == {hidden["id"]: 1}
+    assert pending(counters) == {**before, hidden["id"]: 1}
 
 
 # --- Folding into PostgreSQL ----------------------------------------------------------
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
-def test_fold_shows_counts_in_package_show_and_search_sorts_by_them(app, published, counters):
+def test_fold_shows_counts_in_package_show_the_pages_and_search_sorting(app, published, counters):
     dataset, upload, link = published["dataset"], published["upload"], published["link"]
     other = factories.Dataset(title="Cales du littoral")
     slipway = helpers.call_action("resource_create", {"user": published["sysadmin"]["name"]},
@@ -193,6 +198,7 @@ def test_fold_shows_counts_in_package_show_and_search_sorts_by_them(app, publish
     # gave keeps no count as a resource extra
     modified = model.Package.get(dataset["id"]).metadata_modified
     assert shown["metadata_modified"] == modified.isoformat()
+    check_pages_show_the_download_button_and_count(app, dataset, upload, link)
     helpers.call_action("package_update", {"user": published["sysadmin"]["name"]}, **shown)
     assert "downloads" not in model.Resource.get(upload["id"]).extras
 
@@ -263,13 +269,8 @@ def test_the_beat_job_folds_in_the_real_worker(app, published, counters, celery_
 
 # --- Pages ----------------------------------------------------------------------------
 
-@pytest.mark.usefixtures("clean_db", "clean_index")
-def test_dataset_and_resource_pages_show_the_download_button_and_count(app, published, counters):
-    dataset, upload, link = published["dataset"], published["upload"], published["link"]
-    for _ in range(12):
-        app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
-    downloads.fold()
-
+def check_pages_show_the_download_button_and_count(app, dataset, upload, link):
+    """After 3 downloads of the upload and 1 of the link."""
     page = app.get(f"/dataset/{dataset['name']}").body
     items = re.findall(r'<li class="resource-item".*?</li>', page, re.S)
     assert len(items) == 2
@@ -279,12 +280,72 @@ def test_dataset_and_resource_pages_show_the_download_button_and_count(app, publ
     assert f'href="{telecharger(dataset, upload)}"' in first
     size = re.sub(r"\s+", " ", re.search(r'datasud-download-details">(.*?)</span>', first, re.S).group(1))
     assert size.replace("\u202f", " ").replace("\xa0", " ") == "(CSV, 1,3 Ko)"
-    assert "Télécharger" in first and "12 téléchargements" in first
-    assert "0 téléchargement<" in items[1 - items.index(first)]
+    assert "Télécharger" in first and "3 téléchargements" in first
+    assert "1 téléchargement<" in items[1 - items.index(first)]
     assert "https://data.example.org/lycees.geojson" not in "".join(items)  # only through the counter
-    assert "Téléchargements du jeu de données : 12 téléchargements" in re.sub(r"\s+", " ", page)
+    assert "Tous les fichiers du jeu de données : 4 téléchargements" in re.sub(r"\s+", " ", page)
 
     resource_page = app.get(f"/dataset/{dataset['name']}/resource/{upload['id']}").body
-    assert f'href="{telecharger(dataset, upload)}"' in resource_page and "12 téléchargements" in resource_page
+    assert f'href="{telecharger(dataset, upload)}"' in resource_page and "3 téléchargements" in resource_page
     link_page = app.get(f"/dataset/{dataset['name']}/resource/{link['id']}").body
     assert f'href="{telecharger(dataset, link)}"' in link_page and "(GeoJSON)" in link_page
+
+
+# --- In a real browser, at a phone's width ----------------------------------------------
+
+@pytest.fixture
+def demo_data(clean_db, clean_index):
+    """Overrides test_browser's demo portal for the served web app (``web_app``): one
+    public dataset with a CSV file in the configured storage, which gunicorn serves."""
+    import io
+    from werkzeug.datastructures import FileStorage
+
+    sysadmin = ckan_factories.Sysadmin()
+    dataset = factories.Dataset(name="lycees-publics", title="Lycées publics")
+    helpers.call_action("resource_create", {"user": sysadmin["name"]}, package_id=dataset["id"],
+                        name="Lycées publics (CSV)", format="CSV", url="lycees.csv",
+                        upload=FileStorage(io.BytesIO(CSV.encode()), "lycees.csv"))
+    model.Session.commit()
+    return dataset
+
+
+@pytest.mark.browser
+def test_the_download_button_comes_first_on_a_phone_and_counts(web_app, browser, counters):
+    """Headless Chromium at 390 px: the button is shown before the file's title, a click
+    is counted, and after the fold the page says the file was downloaded once."""
+    import requests
+    from selenium.webdriver.common.by import By
+
+    resource_id = helpers.call_action("package_show", id="lycees-publics")["resources"][0]["id"]
+    href = f"{web_app}/dataset/lycees-publics/resource/{resource_id}/telecharger"
+    # (before the browser: its idle connections would hold gunicorn's only worker)
+    # where the 302 leads (on ckan.site_url), the web app serves the file; HEADs are not counted
+    location = requests.head(href, headers=BROWSER, allow_redirects=False, timeout=30).headers["Location"]
+    assert urlsplit(location).path.endswith("/download/lycees.csv")
+    served = requests.get(web_app + urlsplit(location).path, headers=BROWSER, timeout=30)
+    assert served.status_code == 200 and "Toulon;7" in served.text
+    assert pending(counters) == {}
+
+    browser.set_window_size(390, 844)
+    browser.get(f"{web_app}/dataset/lycees-publics")
+    item = browser.find_element(By.CSS_SELECTOR, ".resource-item")
+    button = item.find_element(By.CSS_SELECTOR, ".datasud-download-button")
+    heading = item.find_element(By.CSS_SELECTOR, ".heading")
+    assert button.is_displayed() and button.get_attribute("href") == href
+    assert squeeze(button.text) == "Télécharger (CSV, 1,3 Ko)", button.text
+    assert button.rect["y"] + button.rect["height"] <= heading.rect["y"]
+    assert button.rect["x"] >= 0 and button.rect["x"] + button.rect["width"] <= 390
+    assert squeeze(item.find_element(By.CSS_SELECTOR, ".datasud-download-count").text) == "0 téléchargement"
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button)
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "telecharger-telephone.png"))
+    button.click()
+
+    deadline = time.time() + 20
+    while time.time() < deadline and pending(counters).get(resource_id) != 1:
+        time.sleep(0.2)
+    assert pending(counters) == {resource_id: 1}
+    downloads.fold()
+    browser.get(f"{web_app}/dataset/lycees-publics")
+    item = browser.find_element(By.CSS_SELECTOR, ".resource-item")
+    assert squeeze(item.find_element(By.CSS_SELECTOR, ".datasud-download-count").text) == "1 téléchargement"

@@ -257,8 +257,8 @@ def test_the_conflict_is_a_warning_naming_the_other_source(world):
     source_a = world.sources.partner_a["title"]
     assert any(w.startswith(f"{WARNING}fiche « Lignes de tramway (copie départementale) » "
                             "(https://data.metropole-a.example/dataset/lignes-tramway), champ identifiant = "
-                            "« https://data.metropole-a.example/dataset/lignes-tramway » : identifiant déjà utilisé "
-                            f"par la source « {source_a} », organisation « {world.orgs.a['title']} »")
+                            "« https://data.metropole-a.example/dataset/lignes-tramway » : identifiant déjà "
+                            f"utilisé par la source « {source_a} », organisation « {world.orgs.a['title']} »")
                for w in conflicts), conflicts
     assert all("importée comme un jeu de données distinct" in w for w in conflicts)
     assert errors_only(world.jobs["partner_b"]) == []  # warnings only: every record imported

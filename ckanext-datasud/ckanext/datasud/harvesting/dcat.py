@@ -37,7 +37,7 @@ import hashlib
 import json
 import logging
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 import ckan.model as model
 import ckan.plugins as p

@@ -37,6 +37,7 @@ import hashlib
 import json
 import logging
 import re
+import traceback
 from typing import Any, Optional
 
 import ckan.model as model
@@ -46,6 +47,7 @@ from rdflib.namespace import DCTERMS, RDF, Namespace
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.dcat.processors import RDFParser
+from ckanext.harvest.model import HarvestObject
 
 from ckanext.datasud import dcat as dcat_profile
 from ckanext.datasud.harvesting import download, mapping, records, safety
@@ -295,7 +297,6 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
                     guids.append(guid)
                     object_ids.append(obj_id)
             except Exception as e:
-                import traceback
                 self._save_gather_error(f"Error when processsing dataset: {e!r} / {traceback.format_exc()}",
                                         harvest_job)
                 return []
@@ -327,7 +328,6 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         return guid
 
     def _save_object(self, dataset: dict[str, Any], guid: str, harvest_job) -> str:
-        from ckanext.harvest.model import HarvestObject
         obj = HarvestObject(guid=guid, job=harvest_job, content=json.dumps(dataset))
         obj.save()
         return obj.id

@@ -106,8 +106,7 @@ def test_validation_message_names_record_resource_field_and_value():
                               "(https://data.example/ds/1) : ")
     assert "ressource 2 « https://data.example/arrets.json », champ Type de média (mimetype) = « json please » : " \
            "Type de média invalide" in message
-    assert "champ license_id = « bogus » : Licence inconnue." in message or \
-           "(license_id) = « bogus » : Licence inconnue." in message
+    assert "champ Licence (license_id) = « bogus » : Licence inconnue." in message
     assert "{" not in message and "Package resource" not in message
 
 
@@ -269,7 +268,7 @@ def test_job_report_names_refused_fields_and_lists_warnings_apart(app, server, p
     page = app.get(f"/moissonnage/job/{result['job']['id']}", extra_environ={"REMOTE_USER": member["name"]})
     body = page.body
     assert '<html lang="fr"' in body
-    assert "Fiches non importées" in body or "datasud-harvest-record-errors" in body
+    assert "Enregistrements non importés" in body and "Avertissements (fiches importées)" in body
     errors_table = body.split('datasud-harvest-record-errors')[1].split("</table>")[0]
     warnings_table = body.split('datasud-harvest-warnings')[1].split("</table>")[0]
     assert "ressource 2 « &lt;b&gt;Arrêts&lt;/b&gt; (GeoJSON) », champ Nom (name)" in errors_table

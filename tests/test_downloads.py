@@ -24,7 +24,7 @@ from ckanext.datasud import downloads
 from ckanext.datasud.helpers import datasud_most_downloaded
 from ckanext.datasud.model import DownloadCount
 from tests import factories
-from tests.test_browser import ARTIFACTS, browser, demo_data, squeeze, web_app  # noqa: F401 - fixtures
+from tests.test_browser import ARTIFACTS, browser, squeeze, web_app  # noqa: F401 - fixtures (demo_data: ours below)
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"}
 CURL = {"User-Agent": "curl/7.88.1"}
@@ -201,6 +201,12 @@ def test_fold_shows_counts_in_package_show_the_pages_and_search_sorting(app, pub
     check_pages_show_the_download_button_and_count(app, dataset, upload, link)
     helpers.call_action("package_update", {"user": published["sysadmin"]["name"]}, **shown)
     assert "downloads" not in model.Resource.get(upload["id"]).extras
+    # nor in the copy of the dataset the activity stream keeps (its diffs would show counts)
+    from ckanext.activity.model import Activity
+    kept = model.Session.query(Activity).filter_by(object_id=dataset["id"]).order_by(
+        Activity.timestamp.desc()).first().data["package"]
+    assert kept["title"] == dataset["title"] and "downloads" not in kept
+    assert all("downloads" not in resource for resource in kept["resources"])
 
     # search: sorted by downloads (the indexed int field), and the home page's helper
     found = helpers.call_action("package_search", q="*:*", sort="downloads desc", rows=3)

@@ -59,7 +59,10 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
         return search_params
 
     def after_dataset_show(self, context, pkg_dict):
-        # download counts, computed at each show (one query), not stored in the dataset
+        # download counts, computed at each show (one query), not stored in the dataset,
+        # nor in the copies the activity stream keeps (asked for with for_view=False)
+        if context.get("for_view") is False:
+            return
         if pkg_dict.get("type") == "dataset" and pkg_dict.get("id"):
             downloads.add_counts(pkg_dict)
 

@@ -175,7 +175,8 @@ def test_fold_shows_counts_in_package_show_the_pages_and_search_sorting(app, pub
     dataset, upload, link = published["dataset"], published["upload"], published["link"]
     other = factories.Dataset(title="Cales du littoral")
     slipway = helpers.call_action("resource_create", {"user": published["sysadmin"]["name"]},
-                                  package_id=other["id"], name="Cales", url="https://data.example.org/cales.csv")
+                                  package_id=other["id"], name="Cales", format="HTML",
+                                  url="https://data.example.org/cales")
     factories.Dataset(title="Jamais téléchargé")
     for _ in range(3):
         app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
@@ -216,6 +217,11 @@ def test_fold_shows_counts_in_package_show_the_pages_and_search_sorting(app, pub
     assert ascending["results"][0]["title"] == "Jamais téléchargé"
     most = datasud_most_downloaded(5)
     assert [(d["title"], d["downloads"]) for d in most] == [(other["title"], 5), (dataset["title"], 4)]
+
+    # a link to a partner's web page: « Ouvrir la page », counted the same way
+    other_page = re.sub(r"\s+", " ", app.get(f"/dataset/{other['name']}").body)
+    assert f'href="{telecharger(other, slipway)}"' in other_page
+    assert "Ouvrir la page (HTML)" in re.sub(r"<[^>]+>", "", other_page) and "5 téléchargements" in other_page
 
     page = app.get("/dataset/?sort=downloads+desc").body
     assert "Les plus téléchargés" in page

@@ -361,3 +361,13 @@ def test_the_download_button_comes_first_on_a_phone_and_counts(web_app, browser,
     browser.get(f"{web_app}/dataset/lycees-publics")
     item = browser.find_element(By.CSS_SELECTOR, ".resource-item")
     assert squeeze(item.find_element(By.CSS_SELECTOR, ".datasud-download-count").text) == "1 téléchargement"
+
+    # on a desktop screen the button sits at the right of the file's title
+    browser.set_window_size(1366, 900)
+    item = browser.find_element(By.CSS_SELECTOR, ".resource-item")
+    button = item.find_element(By.CSS_SELECTOR, ".datasud-download-button")
+    heading = item.find_element(By.CSS_SELECTOR, ".heading")
+    assert button.rect["x"] > heading.rect["x"] + heading.rect["width"]
+    assert abs(button.rect["y"] - heading.rect["y"]) < 40
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button)
+    browser.save_screenshot(str(ARTIFACTS / "telecharger-bureau.png"))

@@ -134,6 +134,19 @@ def test_an_inverted_box_is_swapped_with_a_warning():
     assert "O 5.53, E 5.23" in warning
 
 
+def test_an_invalid_geometry_of_a_record_is_dropped_with_a_warning():
+    """A self-intersecting polygon (a bow tie) given by a reader: the record is imported
+    without extent, not refused by the schema."""
+    bow_tie = {"type": "Polygon", "coordinates": [[[5, 43], [6, 44], [6, 43], [5, 44], [5, 43]]]}
+    record = {"title": "Nœud papillon", "spatial": json.dumps(bow_tie), "theme_values": ["Transports"]}
+    dataset = mapping.to_datasud(record, _settings())
+    assert "spatial" not in dataset
+    assert [w for w in dataset[mapping.WARNINGS] if "champ emprise" in w and "géométrie invalide" in w]
+    collection = {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [5.4, 43.3]}]}
+    kept = mapping.to_datasud(dict(record, spatial=json.dumps(collection)), _settings())
+    assert json.loads(kept["spatial"]) == collection and kept[mapping.WARNINGS] == []
+
+
 def test_a_box_outside_wgs84_is_dropped_with_a_warning():
     warnings: list[str] = []
     assert mapping.box_geometry({"title": "Lambert"}, {"west": 800000, "east": 900000, "south": 6200000,

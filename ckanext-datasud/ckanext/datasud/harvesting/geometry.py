@@ -17,7 +17,8 @@ from xml.etree import ElementTree
 from shapely import wkt
 from shapely.geometry import mapping, shape
 
-GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon")
+GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+                  "GeometryCollection")
 _CRS_PREFIX = re.compile(r"^\s*<([^>]*)>\s*")
 
 

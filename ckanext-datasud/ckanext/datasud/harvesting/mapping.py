@@ -14,7 +14,7 @@ from typing import Any, Iterable, Optional
 import ckan.plugins.toolkit as tk
 
 from ckanext.datasud import vocabularies
-from ckanext.datasud.harvesting import themes
+from ckanext.datasud.harvesting import geometry, themes
 from ckanext.datasud.harvesting import values
 from ckanext.datasud.harvesting.settings import SourceSettings
 from ckanext.datasud.licences import licence_id_for, licence_title
@@ -311,11 +311,15 @@ def extent(record: dict[str, Any], dataset: dict[str, Any], warnings: list[str])
     """The geographic coverage of ``dataset``: the record's bounding box when it gives no
     geometry; a territory code only with its level (the schema requires both)."""
     if not dataset.get("spatial") and record.get(BBOX):
-        geometry = box_geometry(record, record[BBOX], warnings)
-        if geometry:
-            dataset["spatial"] = json.dumps(geometry)
+        extent_of_box = box_geometry(record, record[BBOX], warnings)
+        if extent_of_box:
+            dataset["spatial"] = json.dumps(extent_of_box)
     if dataset.get("spatial") and not isinstance(dataset["spatial"], str):
         dataset["spatial"] = json.dumps(dataset["spatial"])
+    if dataset.get("spatial") and geometry.to_geojson(dataset["spatial"]) is None:
+        warnings.append(warning(record, "emprise", dataset["spatial"], "géométrie invalide ou hors des longitudes "
+                                                                       "et latitudes WGS 84 : elle est ignorée."))
+        dataset.pop("spatial")
     level, code = dataset.get("spatial_level"), dataset.get("spatial_code")
     if (level or code) and (not code or level not in vocabularies.values("spatial_levels")):
         warnings.append(warning(record, "couverture géographique", f"{level or ''} {code or ''}".strip(),

@@ -147,6 +147,20 @@ def test_an_invalid_geometry_of_a_record_is_dropped_with_a_warning():
     assert json.loads(kept["spatial"]) == collection and kept[mapping.WARNINGS] == []
 
 
+def test_coded_values_the_schema_would_refuse_are_dropped_with_a_warning():
+    record = {"title": "Codes", "theme_values": ["Transports"], "spatial_level": "commune", "spatial_code": "13",
+              "granularity": "quartier", "inspire_conformity": "oui", "spatial_resolution_in_meters": "fine"}
+    dataset = mapping.to_datasud(record, _settings())
+    for key in ("spatial_level", "spatial_code", "granularity", "inspire_conformity", "spatial_resolution_in_meters"):
+        assert key not in dataset
+    shown = " ".join(dataset[mapping.WARNINGS])
+    assert "commune 13" in shown and "« quartier »" in shown and "« oui »" in shown and "« fine »" in shown
+    kept = mapping.to_datasud(dict(record, spatial_code="2A004", granularity="iris", inspire_conformity="conformant",
+                                   spatial_resolution_in_meters="2.5"), _settings())
+    assert (kept["spatial_level"], kept["spatial_code"], kept["granularity"], kept["inspire_conformity"],
+            kept["spatial_resolution_in_meters"]) == ("commune", "2A004", "iris", "conformant", "2.5")
+
+
 def test_a_box_outside_wgs84_is_dropped_with_a_warning():
     warnings: list[str] = []
     assert mapping.box_geometry({"title": "Lambert"}, {"west": 800000, "east": 900000, "south": 6200000,

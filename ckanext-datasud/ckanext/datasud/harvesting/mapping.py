@@ -18,6 +18,7 @@ from ckanext.datasud.harvesting import geometry, themes
 from ckanext.datasud.harvesting import values
 from ckanext.datasud.harvesting.settings import SourceSettings
 from ckanext.datasud.licences import licence_id_for, licence_title
+from ckanext.datasud.logic.validators import SPATIAL_CODES, siren_ok
 
 KEPT_EXTRAS = ("guid", "uri", "identifier")
 # Warnings about a record (a value dropped, normalised or guessed): readers may put some
@@ -321,11 +322,37 @@ def extent(record: dict[str, Any], dataset: dict[str, Any], warnings: list[str])
                                                                        "et latitudes WGS 84 : elle est ignorée."))
         dataset.pop("spatial")
     level, code = dataset.get("spatial_level"), dataset.get("spatial_code")
-    if (level or code) and (not code or level not in vocabularies.values("spatial_levels")):
+    if (level or code) and not _territory_ok(level, code):
         warnings.append(warning(record, "couverture géographique", f"{level or ''} {code or ''}".strip(),
                                 "niveau ou code de territoire manquant ou non reconnu : il n'est pas repris."))
         dataset.pop("spatial_code", None)
         dataset.pop("spatial_level", None)
+    for key, vocabulary, label in (("granularity", "granularities", "granularité"),
+                                   ("inspire_conformity", "inspire_conformity", "conformité INSPIRE")):
+        if dataset.get(key) and dataset[key] not in vocabularies.values(vocabulary):
+            warnings.append(warning(record, label, dataset.pop(key), "valeur non reconnue : elle n'est pas reprise."))
+    resolution = dataset.get("spatial_resolution_in_meters")
+    if resolution not in (None, "") and not _positive_number(resolution):
+        warnings.append(warning(record, "résolution spatiale", dataset.pop("spatial_resolution_in_meters"),
+                                "un nombre de mètres positif est attendu : elle n'est pas reprise."))
+
+
+def _territory_ok(level: Any, code: Any) -> bool:
+    """A level of our vocabulary with a code of that level (the schema's own rules)."""
+    if not code or level not in vocabularies.values("spatial_levels"):
+        return False
+    code = "".join(str(code).split()).upper()
+    if level == "epci":
+        return siren_ok(code)
+    pattern = SPATIAL_CODES.get(level, (None, None))[0]
+    return pattern is None or bool(pattern.match(code))
+
+
+def _positive_number(value: Any) -> bool:
+    try:
+        return float(str(value).replace(",", ".")) > 0
+    except ValueError:
+        return False
 
 
 RESOURCE_KEYS = ("name", "description", "mimetype", "access_url", "download_url", "uri", "id")

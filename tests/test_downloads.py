@@ -61,6 +61,16 @@ def telecharger(dataset, resource) -> str:
     return f"/dataset/{dataset['name']}/resource/{resource['id']}/telecharger"
 
 
+def download(app, dataset, resource, headers=BROWSER):
+    """What a browser does with « Télécharger »: the counting URL, then the file it leads to
+    when the portal serves it (an upload, counted there)."""
+    response = app.get(telecharger(dataset, resource), headers=headers, follow_redirects=False)
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and "/download/" in location:
+        return app.get(urlsplit(location).path, headers=headers)
+    return response
+
+
 @pytest.fixture
 def published(create_with_upload):
     """A public dataset with an uploaded CSV and a link to a partner's file."""
@@ -80,12 +90,15 @@ def test_robots_are_told_apart_from_people_and_scripts():
     for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
                   "Mozilla/5.0 (compatible; bingbot/2.0)", "Mozilla/5.0 (compatible; AhrefsBot/7.0)",
                   "W3C-checklink/4.81 libwww-perl/6.68", "LinkChecker/10.2", "Screaming Frog SEO Spider/19",
-                  "facebookexternalhit/1.1", "Mozilla/5.0 (compatible; YandexCrawler)", "", None, "   "):
+                  "facebookexternalhit/1.1", "Mozilla/5.0 (compatible; YandexCrawler)"):
         assert downloads.is_robot(agent), agent
     for agent in (BROWSER["User-Agent"], "curl/7.88.1", "Wget/1.21.3", "python-requests/2.31.0",
                   "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1",
-                  "QGIS/33400/Debian GNU/Linux 12"):
+                  "QGIS/33400/Debian GNU/Linux 12", "", None):
         assert not downloads.is_robot(agent), agent
+    assert downloads.counted("GET", "curl/7.88.1") and downloads.counted("GET", None, "bytes=0-1023")
+    assert not downloads.counted("HEAD", "curl/7.88.1") and not downloads.counted("GET", "LinkChecker/10.2")
+    assert not downloads.counted("GET", "Mozilla/5.0", "bytes=1024-")  # the rest of a file fetched in parts
 
 
 def test_downloads_is_a_sort_name_for_the_indexed_field():
@@ -113,12 +126,13 @@ def test_downloads_are_counted_and_redirected_robots_head_and_hidden_ones_not(ap
 
     response = app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
     assert response.status_code == 302
-    assert response.headers["Location"] == upload["url"]
-    assert urlsplit(upload["url"]).path.endswith("/download/lycees.csv")
+    assert response.headers["Location"] == urlsplit(upload["url"]).path  # this portal's, wherever it is
+    assert response.headers["Location"].endswith(f"/resource/{upload['id']}/download/lycees.csv")
     assert "no-store" in response.headers["Cache-Control"] and "public" not in response.headers["Cache-Control"]
-    # the file itself is served by CKAN's download view, where the redirect leads
+    assert pending(counters) == {}  # an upload is counted when the file is served, where the 302 leads
     served = app.get(urlsplit(response.headers["Location"]).path, headers=BROWSER)
     assert served.status_code == 200 and "Toulon;7" in served.body
+    assert pending(counters) == {upload["id"]: 1}
 
     response = app.get(telecharger(dataset, link), headers=CURL, follow_redirects=False)
     assert response.status_code == 302 and response.headers["Location"] == "https://data.example.org/lycees.geojson"
@@ -126,13 +140,19 @@ def test_downloads_are_counted_and_redirected_robots_head_and_hidden_ones_not(ap
             follow_redirects=False)  # by id as well as by name
     assert pending(counters) == {upload["id"]: 1, link["id"]: 2}
 
-    # not counted: HEAD, crawlers, link checkers, no user agent; still redirected
-    head = app.test_client().head(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
-    assert head.status_code == 302
-    for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1)", "LinkChecker/10.2", ""):
-        response = app.get(telecharger(dataset, link), headers={"User-Agent": agent}, follow_redirects=False)
-        assert response.status_code == 302
+    # not counted: HEAD, crawlers, link checkers, the rest of a file fetched in parts; still served
+    client = app.test_client()
+    assert client.head(telecharger(dataset, link), headers=BROWSER, follow_redirects=False).status_code == 302
+    assert client.head(urlsplit(upload["url"]).path, headers=BROWSER).status_code == 200
+    for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1)", "LinkChecker/10.2"):
+        assert download(app, dataset, link, {"User-Agent": agent}).status_code == 302
+        assert download(app, dataset, upload, {"User-Agent": agent}).status_code == 200
+    part = app.get(urlsplit(upload["url"]).path, headers={**BROWSER, "Range": "bytes=100-"})
+    assert part.status_code == 206
     assert pending(counters) == {upload["id"]: 1, link["id"]: 2}
+    # a direct link to the file (the API's url) is counted too, and a client without user agent
+    app.get(urlsplit(upload["url"]).path)
+    assert pending(counters) == {upload["id"]: 2, link["id"]: 2}
 
     # a resource one may not see is a 404 that reveals nothing
     check_a_resource_one_may_not_see_is_a_404_that_reveals_nothing(app, counters)
@@ -179,10 +199,10 @@ def test_fold_shows_counts_in_package_show_the_pages_and_search_sorting(app, pub
                                   url="https://data.example.org/cales")
     factories.Dataset(title="Jamais téléchargé")
     for _ in range(3):
-        app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
-    app.get(telecharger(dataset, link), headers=CURL, follow_redirects=False)
+        download(app, dataset, upload)
+    download(app, dataset, link, CURL)
     for _ in range(5):
-        app.get(telecharger(other, slipway), headers=BROWSER, follow_redirects=False)
+        download(app, other, slipway)
 
     result = downloads.fold()
     assert result["downloads"] == 9 and sorted(result["datasets"]) == sorted([dataset["id"], other["id"]])
@@ -234,7 +254,7 @@ def test_counted_downloads_survive_a_restart_and_a_crashed_fold(app, published, 
     # Redis keeps what it acknowledged across its own restart: its append-only file
     assert counters.config_get("appendonly")["appendonly"] == "yes"
     for _ in range(2):
-        app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)
+        download(app, dataset, upload)
 
     # a restart: the web app's connections are gone, the fold runs in a new process
     # (its own connection); nothing counted before is lost
@@ -244,13 +264,13 @@ def test_counted_downloads_survive_a_restart_and_a_crashed_fold(app, published, 
     # a fold that crashed after RENAME and before its commit: the renamed hash stays ...
     crashed = downloads.claim(restarted)
     assert crashed and pending(restarted) == {} and downloads.leftovers(restarted) == [crashed]
-    app.get(telecharger(dataset, upload), headers=BROWSER, follow_redirects=False)  # meanwhile
+    download(app, dataset, upload)  # meanwhile
     # ... a fold that crashed after its commit and before deleting its hash ...
-    app.get(telecharger(dataset, link), headers=BROWSER, follow_redirects=False)
+    download(app, dataset, link)
     committed = downloads.claim(restarted)
     assert downloads.apply(restarted, committed) is not None
     assert stored() == {upload["id"]: 1, link["id"]: 1}
-    app.get(telecharger(dataset, link), headers=BROWSER, follow_redirects=False)  # meanwhile
+    download(app, dataset, link)  # meanwhile
 
     # the next fold takes the leftovers first: each download counted once
     result = downloads.fold(restarted)
@@ -271,7 +291,7 @@ def test_the_beat_job_folds_in_the_real_worker(app, published, counters, celery_
     assert entry["task"] == "datasud.fold_downloads" and entry["schedule"].total_seconds() == 300
     dataset, link = published["dataset"], published["link"]
     for _ in range(2):
-        app.get(telecharger(dataset, link), headers=BROWSER, follow_redirects=False)
+        download(app, dataset, link)
     result = tasks.fold_downloads.delay().get(timeout=90)
     assert result["downloads"] == 2 and result["datasets"] == [dataset["id"]]
     assert stored() == {link["id"]: 2}
@@ -324,19 +344,20 @@ def demo_data(clean_db, clean_index):
 @pytest.mark.browser
 def test_the_download_button_comes_first_on_a_phone_and_counts(web_app, browser, counters):
     """Headless Chromium at 390 px: the button is shown before the file's title, a click
-    is counted, and after the fold the page says the file was downloaded once."""
+    downloads the file and is counted, and after the fold the page shows the count."""
     import requests
     from selenium.webdriver.common.by import By
 
     resource_id = helpers.call_action("package_show", id="lycees-publics")["resources"][0]["id"]
     href = f"{web_app}/dataset/lycees-publics/resource/{resource_id}/telecharger"
     # (before the browser: its idle connections would hold gunicorn's only worker)
-    # where the 302 leads (on ckan.site_url), the web app serves the file; HEADs are not counted
+    # where the 302 leads, the web app serves the file and counts it; a HEAD is not counted
     location = requests.head(href, headers=BROWSER, allow_redirects=False, timeout=30).headers["Location"]
-    assert urlsplit(location).path.endswith("/download/lycees.csv")
-    served = requests.get(web_app + urlsplit(location).path, headers=BROWSER, timeout=30)
-    assert served.status_code == 200 and "Toulon;7" in served.text
+    assert location.endswith(f"/resource/{resource_id}/download/lycees.csv") and location.startswith("/")
     assert pending(counters) == {}
+    served = requests.get(web_app + location, headers=CURL, timeout=30)
+    assert served.status_code == 200 and "Toulon;7" in served.text
+    assert pending(counters) == {resource_id: 1}
 
     browser.set_window_size(390, 844)
     browser.get(f"{web_app}/dataset/lycees-publics")
@@ -354,13 +375,13 @@ def test_the_download_button_comes_first_on_a_phone_and_counts(web_app, browser,
     button.click()
 
     deadline = time.time() + 20
-    while time.time() < deadline and pending(counters).get(resource_id) != 1:
+    while time.time() < deadline and pending(counters).get(resource_id) != 2:
         time.sleep(0.2)
-    assert pending(counters) == {resource_id: 1}
+    assert pending(counters) == {resource_id: 2}
     downloads.fold()
     browser.get(f"{web_app}/dataset/lycees-publics")
     item = browser.find_element(By.CSS_SELECTOR, ".resource-item")
-    assert squeeze(item.find_element(By.CSS_SELECTOR, ".datasud-download-count").text) == "1 téléchargement"
+    assert squeeze(item.find_element(By.CSS_SELECTOR, ".datasud-download-count").text) == "2 téléchargements"
 
     # on a desktop screen the button sits at the right of the file's title
     browser.set_window_size(1366, 900)

@@ -1,5 +1,8 @@
-"""Download counts: every download goes through ``/dataset/<id>/resource/<rid>/telecharger``
-(``download_views.py``), which counts it in Redis and redirects to the file or the link.
+"""Download counts: every « Télécharger » goes through ``/dataset/<id>/resource/<rid>/telecharger``
+(``download_views.py``), which redirects to the file or the link. A link is counted there;
+an uploaded file (or a partner's file copied in download mode) is counted when CKAN serves
+it (its ``resource_download`` signal, ``record_served_file``): once per download whether it
+came through the button, a direct link or the API's ``url``.
 
 Why Redis first: a download must cost one round trip, not a write to PostgreSQL and a
 reindex. Each counted download is an ``HINCRBY`` (and the time of the last one) in one
@@ -39,6 +42,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.redis import connect_to_redis
 
 from ckanext.datasud.model import DownloadCount, DownloadFold
+from ckanext.datasud.services import DOWNLOADS_KEY
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +52,8 @@ log = logging.getLogger(__name__)
 SOLR_FIELD = "resources_accessed_total"
 SORT_NAME = "downloads"
 
-# Not counted: crawlers, link checkers, monitors, previews of links, and requests that
-# say nothing of themselves. curl, wget and scripts are real users of open data: counted.
+# Not counted: crawlers, link checkers, monitors, previews of links. curl, wget, scripts
+# and clients that send no user agent are real users of open data: counted.
 ROBOT_AGENT = re.compile(
     r"bot|crawl|spider|slurp|link.?check|checklink|validator|monitor|pingdom|uptime|"
     r"archiver|facebookexternalhit|embedly|preview", re.IGNORECASE)
@@ -61,8 +65,16 @@ FOLD_RECORDS_KEPT = dt.timedelta(days=30)
 
 
 def is_robot(user_agent: Optional[str]) -> bool:
-    """A crawler or a checker, or an agent that does not say what it is."""
-    return not (user_agent or "").strip() or bool(ROBOT_AGENT.search(user_agent))
+    """A crawler, a link checker, a monitor or a link preview."""
+    return bool(ROBOT_AGENT.search(user_agent or ""))
+
+
+def counted(method: str, user_agent: Optional[str], range_header: Optional[str] = None) -> bool:
+    """Whether a request is a download for someone: a GET (not a HEAD), not a robot's, and
+    not the second part of a file fetched in ranges (a PDF viewer, a resumed download)."""
+    if method != "GET" or is_robot(user_agent):
+        return False
+    return not range_header or range_header.replace(" ", "").startswith("bytes=0-")
 
 
 def _prefix() -> str:
@@ -85,7 +97,24 @@ def record(package_id: str, resource_id: str, conn: Optional[redis.Redis] = None
     pipe = conn.pipeline(transaction=True)
     pipe.hincrby(pending_key(), "n:" + field, 1)
     pipe.hset(pending_key(), "t:" + field, int(time.time()))
+    pipe.hincrby(DOWNLOADS_KEY, "total", 1)  # the home page's key figure (services.downloads_total)
     pipe.execute()
+
+
+def record_served_file(resource_id: str) -> None:
+    """CKAN served an uploaded file (signal ``resource_download``, in its request): count it
+    as the counting URL counts links."""
+    from flask import request
+
+    if not counted(request.method, request.headers.get("User-Agent"), request.headers.get("Range")):
+        return
+    resource = model.Resource.get(resource_id)
+    if resource is None:
+        return
+    try:
+        record(resource.package_id, resource.id)
+    except redis.RedisError as error:  # the download matters more than its count
+        log.warning("download of %s not counted: %s", resource_id, error)
 
 
 # --- Folding into PostgreSQL ---------------------------------------------------------

@@ -82,14 +82,7 @@ def check_all() -> Iterator[tuple[str, bool, str]]:
     yield ("Celery", *check_celery())
 
 
-def count_download(resource_id: str) -> None:
-    from ckan.lib.redis import connect_to_redis
-    pipe = connect_to_redis().pipeline()
-    pipe.hincrby(DOWNLOADS_KEY, "total", 1)
-    pipe.hincrby(DOWNLOADS_KEY, resource_id, 1)
-    pipe.execute()
-
-
 def downloads_total() -> int:
+    """Every download counted (downloads.record), folded or not: the home page's key figure."""
     from ckan.lib.redis import connect_to_redis
     return int(connect_to_redis().hget(DOWNLOADS_KEY, "total") or 0)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud import services
+from ckanext.datasud import downloads
 
 
 def _count_download(resource_id: str, **kwargs) -> None:
-    services.count_download(resource_id)
+    downloads.record_served_file(resource_id)
 
 
 def get_subscriptions():

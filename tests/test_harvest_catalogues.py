@@ -431,7 +431,7 @@ def test_hostile_xml_refused_whatever_the_media_type():
 
 def test_digest_ignores_blank_node_ids_and_order():
     settings = SimpleNamespace(publication_mode="reference", validation="convention", default_themes=(),
-                               default_licence="", record_url_template="")
+                               default_licence="", record_url_template="", excluded_hosts=())
     one = {"title": "T", "resources": [{"url": "a", "distribution_ref": "N36ed69b1eed748c7932bbdd69186fee1"},
                                        {"url": "b", "distribution_ref": "nb44dd4dc18fc42449f547228816ebde9b10"}],
            "provenance_activity": [{"uri": "nb44dd4dc18fc42449f547228816ebde9b1"}], "name": "t"}
@@ -442,6 +442,9 @@ def test_digest_ignores_blank_node_ids_and_order():
     changed = dict(two, resources=[{"url": "c"}, {"url": "a"}])
     assert records.digest(json.dumps(changed), settings) != records.digest(json.dumps(one), settings)
     assert records.canonical("_:dataset-1") == "_:dataset-1"  # a partner's own text is content
+    # a changed setting applied to the record (hosts left out of CSW records) is a change too
+    excluding = SimpleNamespace(**dict(vars(settings), excluded_hosts=("*.i2",)))
+    assert records.digest(json.dumps(one), excluding) != records.digest(json.dumps(one), settings)
 
 
 @pytest.mark.parametrize("total,expected", [

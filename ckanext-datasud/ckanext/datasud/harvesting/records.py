@@ -241,8 +241,11 @@ def digest(content: str, settings: SourceSettings) -> str:
     except (TypeError, ValueError):
         pass
     h = hashlib.sha256(content.encode("utf-8"))
-    h.update(json.dumps([settings.publication_mode, settings.validation, settings.default_themes,
-                         settings.default_licence, settings.record_url_template]).encode("utf-8"))
+    applied = [settings.publication_mode, settings.validation, settings.default_themes,
+               settings.default_licence, settings.record_url_template]
+    if settings.excluded_hosts:  # only when set: the digests of other sources stay as they were
+        applied.append(sorted(settings.excluded_hosts))
+    h.update(json.dumps(applied).encode("utf-8"))
     return h.hexdigest()
 
 

@@ -280,3 +280,14 @@ def test_job_report_names_refused_fields_and_lists_warnings_apart(app, server, p
     tab = app.get(f"/organization/moissonnage/{partner['org']['name']}",
                   extra_environ={"REMOTE_USER": member["name"]}).body
     assert "Importées avec avertissements" in tab and '<span class="badge bg-info text-dark">1</span>' in tab
+
+
+def test_settings_given_as_fields_only_are_shown(server, partner):
+    """Settings given as fields alone reach the harvesters' configuration (ckanext-harvest
+    folds them in), and harvest_source_show returns that configuration's values."""
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/fields-only.xml"),
+                           source_type="datasud_csw", validation="convention", excluded_hosts="*.i2")
+    shown = helpers.call_action("harvest_source_show", {"ignore_auth": True}, id=source["id"])
+    assert (shown["validation"], shown["excluded_hosts"], shown["publication_mode"]) == \
+        ("convention", ["*.i2"], "reference")
+    assert json.loads(shown["config"]) == {"validation": "convention", "excluded_hosts": ["*.i2"]}

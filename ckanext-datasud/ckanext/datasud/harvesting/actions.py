@@ -133,13 +133,14 @@ def harvest_source_show(up_func, context, data_dict):
     ckanext-harvest returns the configuration's keys), defaults included."""
     source = up_func(context, data_dict)  # found by id or url, read as package_show allows
     tk.check_access("harvest_source_show", context, {"id": source["id"]})
-    try:
-        config = json.loads(source.get("config") or "{}")
-    except ValueError:
-        config = {}
-    for key, value in settings.effective(settings_schema(source.get("source_type")),
-                                         config if isinstance(config, dict) else {}).items():
-        source.setdefault(key, value)
+    # the configuration the harvesters read (the dataset's copy can lag behind it when the
+    # settings were given as fields only)
+    stored_type, config = _stored_config(source["id"])
+    if config and not source.get("config"):
+        source["config"] = json.dumps(config, ensure_ascii=False)
+    for key, value in settings.effective(settings_schema(source.get("source_type") or stored_type),
+                                         config).items():
+        source[key] = value
     return source
 
 

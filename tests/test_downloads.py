@@ -321,6 +321,9 @@ def check_pages_show_the_download_button_and_count(app, dataset, upload, link):
     assert f'href="{telecharger(dataset, upload)}"' in resource_page and "3 téléchargements" in resource_page
     link_page = app.get(f"/dataset/{dataset['name']}/resource/{link['id']}").body
     assert f'href="{telecharger(dataset, link)}"' in link_page and "(GeoJSON)" in link_page
+    # the address is shown, its link counted: no link to the file that bypasses the counter
+    assert "https://data.example.org/lycees.geojson</a>" in link_page
+    assert 'href="https://data.example.org/lycees.geojson"' not in link_page
 
 
 # --- In a real browser, at a phone's width ----------------------------------------------

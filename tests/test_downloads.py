@@ -277,7 +277,8 @@ def test_counted_downloads_survive_a_restart_and_a_crashed_fold(app, published, 
     assert result["hashes"] == 3
     assert stored() == {upload["id"]: 3, link["id"]: 2}
     assert downloads.leftovers(restarted) == [] and not restarted.exists(downloads.pending_key())
-    assert downloads.fold(restarted) == {"hashes": 0, "downloads": 0, "datasets": []}
+    assert downloads.fold(restarted) == {"site": tk.config["ckan.site_id"], "hashes": 0, "downloads": 0,
+                                         "datasets": []}
     assert helpers.call_action("package_show", id=dataset["id"])["downloads"] == 5
     restarted.close()
 
@@ -292,7 +293,11 @@ def test_the_beat_job_folds_in_the_real_worker(app, published, counters, celery_
     dataset, link = published["dataset"], published["link"]
     for _ in range(2):
         download(app, dataset, link)
-    result = tasks.fold_downloads.delay().get(timeout=90)
+    # (another test run's worker on the same broker folds its own portal's counters: sent again)
+    for _ in range(5):
+        result = tasks.fold_downloads.delay().get(timeout=90)
+        if result["site"] == tk.config["ckan.site_id"]:
+            break
     assert result["downloads"] == 2 and result["datasets"] == [dataset["id"]]
     assert stored() == {link["id"]: 2}
     found = helpers.call_action("package_search", q="*:*", fq="+resources_accessed_total:[2 TO *]")

@@ -203,7 +203,8 @@ def fold(conn: Optional[redis.Redis] = None, reindex_datasets: bool = True) -> d
         conn.delete(key)  # after the commit: a crash before this is recognised next time
     if reindex_datasets and packages:
         reindex(packages)
-    return {"hashes": len(keys), "downloads": downloads, "datasets": sorted(packages)}
+    return {"site": tk.config.get("ckan.site_id"), "hashes": len(keys), "downloads": downloads,
+            "datasets": sorted(packages)}
 
 
 def reindex(package_ids: Iterable[str]) -> None:

@@ -280,12 +280,23 @@ def test_invalid_turtle(server, harvested):
     _failed_job_keeps_datasets(harvested, "Catalogue illisible (RDF mal formé)")
 
 
-def test_record_without_title(server, harvested):
-    server.pages["/catalogue"] = Page(_page([_record(1), _record(2), _record(3, title="")], None))
+def test_record_without_title(app, server, harvested):
+    """Only a record without title is refused: one without any theme (and a source without
+    default themes) is imported without themes, with a warning."""
+    themeless = _record(4).replace("    dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN> ;\n",
+                                   "")
+    server.pages["/catalogue"] = Page(_page([_record(1), _record(2), _record(3, title=""), themeless], None))
     result = run(harvested)
     assert "Enregistrement sans titre : il n'est pas importé." in object_errors(result["job"])
-    assert result["job"]["stats"].get("errored") == 1
-    assert sorted(d["title"] for d in source_datasets(harvested)) == ["Jeu 1", "Jeu 2"]
+    # harvest_job_show counts the refused record as errored, not the one imported with a warning
+    assert (result["job"]["stats"]["errored"], result["job"]["stats"]["with_warnings"]) == (1, 1)
+    datasets = {d["title"]: d for d in source_datasets(harvested)}
+    assert sorted(datasets) == ["Jeu 1", "Jeu 2", "Jeu 4"]
+    assert datasets["Jeu 4"]["themes"] == [] and datasets["Jeu 1"]["themes"] == ["mobilite-transports"]
+    assert "Jeu 4" in app.get(f"/dataset/{datasets['Jeu 4']['name']}", status=200).body
+    assert "Jeu 4" in app.get(f"/dataset/{datasets['Jeu 4']['name']}.ttl", status=200).body
+    assert any(e.startswith("Avertissement : fiche « Jeu 4 » (https://data.partenaire.example/dataset/4), champ "
+                            "thèmes = « aucun » : aucun thème DataSud ne correspond") for e in object_errors(result["job"]))
 
 
 def test_slow_server_times_out(server, harvested):

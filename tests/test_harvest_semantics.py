@@ -439,3 +439,23 @@ def test_multilingual_keywords_of_the_chosen_language_only(harvested):
 
 def test_multilingual_resource_names(harvested):
     assert [r["name"] for r in harvested["datasets"]["Museums of Catalonia"]["resources"]] == ["List (CSV)"]
+
+
+@pytest.mark.parametrize("keywords,expected", [
+    ([("Verkehr", "de"), ("Transport", "en"), ("GTFS", None)], ["GTFS", "Transport"]),  # English + untagged
+    ([("Transports", "fr"), ("Transport", "en"), ("GTFS", None)], ["GTFS", "Transports"]),  # French + untagged
+    ([("Transport públic", "ca"), ("Transporte", "es")], ["Transport públic"]),  # the first language
+    ([("GTFS", None), ("Bus", None)], ["Bus", "GTFS"]),  # untagged only
+])
+def test_keywords_of_one_language_and_the_untagged_ones(keywords, expected):
+    """Item 13: keywords of the record's chosen language (French, then English, then the
+    first) with the untagged ones, never every language merged."""
+    from rdflib import Graph, URIRef
+    from ckanext.datasud import dcat as profile
+    from ckanext.dcat.profiles import DCAT
+    g, ref = Graph(), URIRef("https://data.example/dataset/1")
+    for text, language in keywords:
+        g.add((ref, DCAT.keyword, Literal(text, lang=language)))
+    parsed: dict = {}
+    profile.read_as_written(g, ref, parsed)
+    assert parsed[profile.KEYWORDS_AS_WRITTEN] == expected

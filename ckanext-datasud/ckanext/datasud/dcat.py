@@ -92,8 +92,9 @@ def read_as_written(g, dataset_ref, dataset_dict: dict) -> None:
         if isinstance(keyword, Literal):
             language = (keyword.language or "").lower().split("-")[0]
             by_language.setdefault(language, []).append(str(keyword))
-    chosen = by_language.get("fr", []) + by_language.get("", []) or by_language.get("en", []) or \
-        next((by_language[k] for k in sorted(by_language)), [])
+    tagged = sorted(k for k in by_language if k)
+    language = "fr" if "fr" in by_language else "en" if "en" in by_language else (tagged[0] if tagged else "")
+    chosen = by_language.get(language, []) + (by_language.get("", []) if language else [])
     dataset_dict[KEYWORDS_AS_WRITTEN] = sorted(chosen)
 
 

@@ -29,7 +29,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.datasud.harvesting import safety, settings
 from ckanext.datasud.harvesting.settings import SCHEDULES
 
-__all__ = ["harvest_source_create", "harvest_source_update", "harvest_source_show"]
+__all__ = ["harvest_source_create", "harvest_source_update", "harvest_source_show", "harvest_job_show"]
 
 
 def check_source(owner_org: Optional[str], frequency: Optional[str], url: Optional[str]) -> None:
@@ -142,6 +142,21 @@ def harvest_source_show(up_func, context, data_dict):
                                          config).items():
         source[key] = value
     return source
+
+
+@tk.chained_action
+@tk.side_effect_free
+def harvest_job_show(up_func, context, data_dict):
+    """A job with DataSud's counts: ``errored`` counts the records refused and the
+    catalogue's errors, not the records imported with a warning (ckanext-harvest counts
+    every record that has any message); ``with_warnings`` counts those."""
+    job = up_func(context, data_dict)
+    if isinstance(job.get("stats"), dict):
+        from ckanext.datasud.harvesting import reports
+        counts = reports.job_counts(job["id"])
+        job["stats"]["errored"] = counts["errors"]
+        job["stats"]["with_warnings"] = counts["with_warnings"]
+    return job
 
 
 @tk.chained_action

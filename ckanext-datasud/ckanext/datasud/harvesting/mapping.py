@@ -225,8 +225,12 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
                                 "aucun thème reconnu : les thèmes par défaut de la source sont appliqués."))
     dataset["themes"] = dataset["themes"] or list(settings.default_themes)
     if not dataset["themes"]:
-        raise ValueError("Aucun thème DataSud ne correspond à cet enregistrement : donnez des thèmes par défaut "
-                         "à la source.")
+        # imported all the same (the schema lets a harvest leave themes empty): the
+        # partner can give the source default themes, the programme team can add some
+        warnings.append(warning(record, "thèmes", ", ".join(unknown) or "aucun",
+                                "aucun thème DataSud ne correspond et la source n'a pas de thèmes par défaut : "
+                                "le jeu de données est importé sans thème. Donnez des thèmes par défaut à la "
+                                "source."))
     inspire = inspire_theme_for(theme_values)
     if inspire:
         dataset["inspire_theme"] = inspire

@@ -17,7 +17,7 @@ from ckanext.datasud import vocabularies
 from ckanext.datasud.harvesting import values as harvested_values
 
 __all__ = [
-    "datasud_choices", "datasud_required_list", "datasud_email", "datasud_url", "datasud_document_url",
+    "datasud_choices", "datasud_required_list", "datasud_themes_required", "datasud_email", "datasud_url", "datasud_document_url",
     "datasud_resource_url",
     "datasud_landing_page", "datasud_licence", "datasud_date", "datasud_temporal_end",
     "datasud_geojson", "datasud_spatial_code", "datasud_siren", "datasud_no_html",
@@ -98,6 +98,17 @@ def datasud_required_list(key, data, errors, context):
     if not values:
         errors[key].append(_("Choose at least one value."))
         raise tk.StopOnError
+
+
+def datasud_themes_required(key, data, errors, context):
+    """Themes are required, except in a dataset a harvest imports: a partner's record
+    whose themes map to none of DataSud's (and whose source has no default themes) is
+    imported without themes, with a warning in the job report, rather than refused."""
+    from ckanext.datasud.harvesting import records
+    if records.current() is None:
+        datasud_required_list(key, data, errors, context)
+    elif _empty(data.get(key)):
+        data[key] = "[]"  # stored as the empty list ckanext-scheming's multiple fields read
 
 
 EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -82,6 +82,16 @@ def _plugins_with_migrations() -> list[str]:
             if os.path.exists(_resolve_alembic_config(name))]
 
 
+def _clean_database(reset_db, migrate_db_for) -> None:
+    import sqlalchemy as sa
+    import ckan.model as model
+
+    reset_db()
+    if not sa.inspect(model.meta.engine).has_table("datasud_alembic_version"):
+        for plugin in _plugins_with_migrations():
+            migrate_db_for(plugin)
+
+
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
     """CKAN's clean_db, plus the tables of the plugins that have migrations.
@@ -90,13 +100,16 @@ def clean_db(reset_db, migrate_db_for):
     only; the plugins' tables (harvest, activity, DataSud's) come back from their own
     migrations, as `ckan db upgrade` makes them.
     """
-    import sqlalchemy as sa
-    import ckan.model as model
+    _clean_database(reset_db, migrate_db_for)
 
-    reset_db()
-    if not sa.inspect(model.meta.engine).has_table("datasud_alembic_version"):
-        for plugin in _plugins_with_migrations():
-            migrate_db_for(plugin)
+
+@pytest.fixture(scope="module")
+def clean_module_db(reset_db, migrate_db_for, reset_index):
+    """``clean_db`` and ``clean_index`` once for a whole module: for module-scoped
+    fixtures that harvest a catalogue once for many small tests (a module-scoped fixture
+    cannot use the function-scoped ones)."""
+    _clean_database(reset_db, migrate_db_for)
+    reset_index()
 
 
 @pytest.fixture(scope="session", autouse=True)

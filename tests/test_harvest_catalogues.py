@@ -60,26 +60,9 @@ def _remote(title: str, theme: str = "TRAN") -> dict:
                            "format": "CSV"}]}
 
 
-def clean_database(reset_db, migrate_db_for) -> None:
-    """What the ``clean_db`` fixture does, once for the module (a module-scoped fixture
-    cannot use a function-scoped one)."""
-    import os
-    import sqlalchemy as sa
-    import ckan.model as model
-    import ckan.plugins.toolkit as tk
-    from ckan.cli.db import _resolve_alembic_config
-    reset_db()
-    if not sa.inspect(model.meta.engine).has_table("datasud_alembic_version"):
-        for plugin in tk.aslist(tk.config.get("ckan.plugins")):
-            if os.path.exists(_resolve_alembic_config(plugin)):
-                migrate_db_for(plugin)
-
-
 @pytest.fixture(scope="module")
-def world(reset_db, migrate_db_for, reset_index):
+def world(clean_module_db):
     """Every catalogue harvested once (some twice), on a database cleaned for this module."""
-    clean_database(reset_db, migrate_db_for)
-    reset_index()
 
     with CatalogueServer() as server, allowed_hosts(server.host):
         sysadmin = ckan_factories.Sysadmin()

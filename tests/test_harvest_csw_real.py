@@ -40,23 +40,9 @@ ALCOTRA = "Couloirs d'avalanche des Alpes du Sud"
 GEOIDE_PAGE = "https://catalogue.geo-ide.example.gouv.fr/catalogue/srv/fre/catalog.search#/metadata/"
 
 
-def _clean_database(migrate_db_for, reset_index) -> None:
-    """What the clean_db and clean_index fixtures do, once for the module."""
-    import sqlalchemy as sa
-    import ckan.model as model
-    from tests.conftest import _plugins_with_migrations
-
-    ckan_helpers.reset_db()
-    if not sa.inspect(model.meta.engine).has_table("datasud_alembic_version"):
-        for plugin in _plugins_with_migrations():
-            migrate_db_for(plugin)
-    reset_index()
-
-
 @pytest.fixture(scope="module")
-def harvest(migrate_db_for, reset_index):
+def harvest(clean_module_db):
     """One harvest of the whole corpus, intranet hosts excluded by the source."""
-    _clean_database(migrate_db_for, reset_index)
     with PycswServer() as server, allowed_hosts(server.host):
         server.load(RECORDS)
         organization, sysadmin = factories.Organization(), ckan_factories.Sysadmin()

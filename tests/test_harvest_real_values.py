@@ -9,7 +9,6 @@ The names are unique to this module, whose first fixture cleans the database onc
 from __future__ import annotations
 
 import html
-import os
 import re
 from pathlib import Path
 
@@ -35,23 +34,9 @@ GEONETWORK = "https://geo.partenaire.example/geonetwork/srv/resources/datasets/"
 UDATA = "https://data.partenaire.example/fr/datasets/"
 
 
-def _clean_database(reset_db, migrate_db_for, reset_index) -> None:
-    """What the ``clean_db`` and ``clean_index`` fixtures do, once for the module."""
-    import sqlalchemy as sa
-    from ckan.cli.db import _resolve_alembic_config
-
-    reset_db()
-    reset_index()
-    if not sa.inspect(model.meta.engine).has_table("datasud_alembic_version"):
-        for plugin in tk.aslist(tk.config.get("ckan.plugins")):
-            if os.path.exists(_resolve_alembic_config(plugin)):
-                migrate_db_for(plugin)
-
-
 @pytest.fixture(scope="module")
-def harvested(reset_db, migrate_db_for, reset_index):
+def harvested(clean_module_db):
     """The two catalogues, each harvested once by its own source (published by convention)."""
-    _clean_database(reset_db, migrate_db_for, reset_index)
     partner = factories.Organization()
     sysadmin = ckan_factories.Sysadmin()
     with CatalogueServer() as server, allowed_hosts(server.host):

@@ -9,14 +9,11 @@ module through a real HTTP server.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 from rdflib import Literal
 
-import ckan.model as model
-import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
@@ -270,18 +267,9 @@ def test_datasud_terms_of_another_portal_are_read():
 # --- One catalogue of real-world shapes, harvested once ----------------------------------
 
 @pytest.fixture(scope="module")
-def harvested(reset_db, reset_index, migrate_db_for):
+def harvested(clean_module_db):
     """The semantics catalogue harvested once (reference mode, convention) into a fresh
     database; the datasets by title, and the job's report."""
-    import sqlalchemy as sa
-    from ckan.cli.db import _resolve_alembic_config
-
-    reset_db()
-    reset_index()
-    if not sa.inspect(model.meta.engine).has_table("datasud_alembic_version"):
-        for plugin in tk.aslist(tk.config.get("ckan.plugins")):
-            if os.path.exists(_resolve_alembic_config(plugin)):
-                migrate_db_for(plugin)
     partner, sysadmin = factories.Organization(), ckan_factories.Sysadmin()
     with CatalogueServer() as server, allowed_hosts(server.host):
         server.pages["/catalog.ttl"] = Page(FIXTURE.read_text(encoding="utf-8"), "text/turtle")

@@ -237,7 +237,7 @@ BUS = "Arrêts de bus du réseau urbain"
 TERRASSES = "Terrasses autorisées sur le domaine public"
 
 
-def test_job_report_names_refused_fields_and_lists_warnings_apart(app, server, partner):
+def test_job_report_lists_refused_records_and_warnings_apart(app, server, partner):
     member = ckan_factories.User()
     helpers.call_action("organization_member_create", id=partner["org"]["id"], username=member["name"],
                         role="member")
@@ -246,23 +246,24 @@ def test_job_report_names_refused_fields_and_lists_warnings_apart(app, server, p
     with app.flask_app.test_request_context():  # as ckanext-harvest's consumers run
         result = run(source)
     imported = {d["title"]: d for d in source_datasets(source)}
-    assert set(imported) == {"Horaires des déchetteries de la métropole", TERRASSES}
+    assert set(imported) == {"Horaires des déchetteries de la métropole", TERRASSES, BUS}
+    # HTML in a distribution's title: removed, not a refusal
+    assert [r["name"] for r in imported[BUS]["resources"]] == ["arrets.csv", "Arrêts (GeoJSON)"]
 
     report = reports.job_report(result["job"]["id"])
     counts = report["job"]["counts"]
-    assert (counts["new"], counts["errors"], counts["with_warnings"]) == (2, 2, 1)
+    assert (counts["new"], counts["errors"], counts["with_warnings"]) == (3, 1, 2)
     assert report["gather_errors"] == []
-    [refused] = [e for e in report["record_errors"] if "61f2a0c9d3e4b5a6c7d8e903" in e["guid"]]
-    message = refused["message"]
-    assert message.startswith(f"Enregistrement refusé par le schéma DataSud — fiche « {BUS} » "
-                              "(https://www.data.gouv.fr/fr/datasets/61f2a0c9d3e4b5a6c7d8e903/)")
-    assert f"ressource 2 « {HTML_TITLE} », champ Nom (name) = « {HTML_TITLE} » : " in message
-    assert "Package resource(s) invalid" not in message and "'Resources'" not in message
-    assert "Les balises HTML ne sont pas autorisées" in message  # the schema's own message, in French
-    assert any(e["message"].startswith("Enregistrement sans titre") for e in report["record_errors"])
-    warned = [w for w in report["warnings"] if TERRASSES in w["message"]]
-    assert warned and all(w["message"].startswith(mapping.WARNING_PREFIX) for w in warned)
-    assert {(w["title"], w["dataset"]) for w in warned} == {(TERRASSES, imported[TERRASSES]["name"])}
+    [refused] = report["record_errors"]
+    assert refused["message"].startswith("Enregistrement sans titre")
+    warned = {w["title"]: w["message"] for w in report["warnings"]}
+    assert set(warned) == {TERRASSES, BUS}
+    assert all(m.startswith(mapping.WARNING_PREFIX) for m in warned.values())
+    assert warned[BUS] == (f"{mapping.WARNING_PREFIX}fiche « {BUS} » (https://www.data.gouv.fr/fr/datasets/"
+                           f"61f2a0c9d3e4b5a6c7d8e903/), champ ressource « {HTML_TITLE} », name = « {HTML_TITLE} » : "
+                           "balises HTML retirées (elles ne sont pas permises dans ce champ).")
+    assert {(w["title"], w["dataset"]) for w in report["warnings"]} == \
+        {(TERRASSES, imported[TERRASSES]["name"]), (BUS, imported[BUS]["name"])}
     assert not any(w["message"] == e["message"] for w in report["warnings"] for e in report["record_errors"])
 
     page = app.get(f"/moissonnage/job/{result['job']['id']}", extra_environ={"REMOTE_USER": member["name"]})
@@ -271,15 +272,16 @@ def test_job_report_names_refused_fields_and_lists_warnings_apart(app, server, p
     assert "Enregistrements non importés" in body and "Avertissements (fiches importées)" in body
     errors_table = body.split('datasud-harvest-record-errors')[1].split("</table>")[0]
     warnings_table = body.split('datasud-harvest-warnings')[1].split("</table>")[0]
-    assert "ressource 2 « &lt;b&gt;Arrêts&lt;/b&gt; (GeoJSON) », champ Nom (name)" in errors_table
+    assert "Enregistrement sans titre" in errors_table
+    assert "ressource « &lt;b&gt;Arrêts&lt;/b&gt; (GeoJSON) », name" in warnings_table
     assert "Licence de réutilisation de la Ville, 2019" in warnings_table
     assert f'href="/dataset/{imported[TERRASSES]["name"]}">{TERRASSES}</a>' in warnings_table
     assert "61f2a0c9d3e4b5a6c7d8e902" in warnings_table
     assert "Licence de réutilisation" not in errors_table
-    assert '<span class="badge bg-info text-dark">1</span> fiches importées avec avertissements' in body
+    assert '<span class="badge bg-info text-dark">2</span> fiches importées avec avertissements' in body
     tab = app.get(f"/organization/moissonnage/{partner['org']['name']}",
                   extra_environ={"REMOTE_USER": member["name"]}).body
-    assert "Importées avec avertissements" in tab and '<span class="badge bg-info text-dark">1</span>' in tab
+    assert "Importées avec avertissements" in tab and '<span class="badge bg-info text-dark">2</span>' in tab
 
 
 def test_settings_given_as_fields_only_are_shown(server, partner):

@@ -316,3 +316,32 @@ def test_resource_without_parent_still_maps():
     res = mapping.resource({"url": "https://www.exemple.fr/a.csv", "mimetype": "CSV"}, "etalab-2.0")
     assert res["url"] == "https://www.exemple.fr/a.csv" and "mimetype" not in res
     assert mapping.resource({"url": "_:b1"}, "etalab-2.0") is None
+
+
+@pytest.mark.parametrize("written,kept", [
+    ("<b>Arrêts</b> (GeoJSON)", "Arrêts (GeoJSON)"),
+    ("Ligne 1<br/>Ligne 2", "Ligne 1 Ligne 2"),
+    ("<p>Budget&nbsp;2023</p>", "Budget 2023"),  # spaces collapsed, no-break ones too
+    ("<b>&lt;script&gt;</b>Titre", "Titre"),  # entities read once tags are removed, then removed too
+    ("<span></span>", None),
+])
+def test_html_tags_removed_from_titles_and_names(written, kept):
+    value, note = values.plain_text(written)
+    assert value == kept and "balises HTML retirées" in note
+
+
+@pytest.mark.parametrize("written", ["Arrêts < 500 m", "Plan 1:25 000 > 2010", "R&D", None,
+                                     "&lt;b&gt; écrit en texte"])  # no tag: the page escapes it
+def test_plain_text_kept_as_written(written):
+    assert values.plain_text(written) == (written, None)
+
+
+def test_a_title_of_html_tags_only_is_no_title():
+    settings = SourceSettings(source_id="s", source_type="datasud_dcat", title="Source", url="https://x.example/",
+                              owner_org="org", default_themes=("economie",))
+    with pytest.raises(ValueError, match="sans titre"):
+        mapping.to_datasud({"title": "<p> </p>"}, settings)
+    dataset = mapping.to_datasud({"title": "<h1>Budget</h1>", "publisher_name": "<i>Ville</i>"}, settings)
+    assert (dataset["title"], dataset["publisher_name"]) == ("Budget", "Ville")
+    assert [w for w in dataset[mapping.WARNINGS] if "champ titre = « <h1>Budget</h1> »" in w]
+    assert [w for w in dataset[mapping.WARNINGS] if "champ publisher_name = « <i>Ville</i> »" in w]

@@ -245,6 +245,23 @@ def add_counts(pkg_dict: dict) -> dict:
     return pkg_dict
 
 
+def after_dataset_show(context: dict, pkg_dict: dict) -> None:
+    """IPackageController.after_dataset_show: the counts of a dataset, computed at each
+    show (one query), neither stored in it nor in the copies the activity stream keeps
+    (asked for with ``for_view=False``)."""
+    if context.get("for_view") is False:
+        return
+    if pkg_dict.get("type") == "dataset" and pkg_dict.get("id"):
+        add_counts(pkg_dict)
+
+
+def before_dataset_search(search_params: dict) -> dict:
+    """IPackageController.before_dataset_search: ``sort=downloads desc`` understood."""
+    if search_params.get("sort"):
+        search_params["sort"] = search_sort(search_params["sort"])
+    return search_params
+
+
 def drop_counts(data_dict: dict) -> dict:
     """A dataset dict given back to package_update/create (from a package_show) must not
     store the computed counts as extras."""

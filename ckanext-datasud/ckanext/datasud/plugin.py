@@ -54,17 +54,10 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
         return search.before_dataset_index(pkg_dict)
 
     def before_dataset_search(self, search_params):
-        if search_params.get("sort"):
-            search_params["sort"] = downloads.search_sort(search_params["sort"])
-        return search_params
+        return downloads.before_dataset_search(search_params)
 
     def after_dataset_show(self, context, pkg_dict):
-        # download counts, computed at each show (one query), not stored in the dataset,
-        # nor in the copies the activity stream keeps (asked for with for_view=False)
-        if context.get("for_view") is False:
-            return
-        if pkg_dict.get("type") == "dataset" and pkg_dict.get("id"):
-            downloads.add_counts(pkg_dict)
+        downloads.after_dataset_show(context, pkg_dict)
 
     def after_dataset_search(self, search_results, search_params):
         return search.after_dataset_search(search_results, current_language())

@@ -199,10 +199,13 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
     def value(key: str) -> Any:
         return _first(record.get(key), extras.get(key), extras.get("dcat_" + key))
 
-    title = (value("title") or "").strip()
+    written_title = (value("title") or "").strip()
+    title = (values.plain_text(written_title)[0] or "").strip()
     if not title:
         raise ValueError("Enregistrement sans titre : il n'est pas importé.")
     warnings: list[str] = list(record.get(WARNINGS) or [])
+    if title != written_title:
+        warnings.append(warning(record, "titre", written_title, values.plain_text(written_title)[1]))
     dataset: dict[str, Any] = {
         "type": "dataset",
         "title": title,
@@ -261,6 +264,12 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
         dataset.setdefault("publisher_name", publisher[0].get("name"))
     if dataset.get("contact_email"):
         dataset["contact_email"] = str(dataset["contact_email"]).replace("mailto:", "")
+    for key in ("contact_name", "publisher_name", "spatial_text"):
+        if isinstance(dataset.get(key), str):
+            kept, note = values.plain_text(dataset[key])
+            if note:
+                warnings.append(warning(record, key, dataset[key], note))
+            dataset[key] = kept
     dates(record, dataset, warnings)
     extent(record, dataset, warnings)
     frequency = frequency_for(value("frequency") or value("accrual_periodicity"))
@@ -410,7 +419,10 @@ def resource(record: dict[str, Any], dataset_licence: str, dataset: Optional[dic
         for key, value, note in notes:
             warnings.append(warning(dataset, f"ressource « {label or url} », {key}", value, note))
     res["url"] = url
-    res["name"] = res.get("name") or record.get("title") or res["format"] or url
+    name, note = values.plain_text(res.get("name") or record.get("title"))
+    if note and dataset is not None and warnings is not None:
+        warnings.append(warning(dataset, f"ressource « {label} », name", label, note))
+    res["name"] = name or res["format"] or url
     res.update(resource_kind(record))
     size = record.get("size") or record.get("byte_size")
     if size not in (None, ""):

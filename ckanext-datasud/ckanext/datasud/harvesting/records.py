@@ -174,8 +174,8 @@ def after_import(package_id: str, created: bool) -> None:
         from ckan.lib.search import rebuild
         rebuild(package.id)
     if review.to_state == "submitted":
-        from ckanext.datasud.logic.workflow_action import _notify
-        _notify(review.id)
+        from ckanext.datasud.logic.workflow_action import queue_notifications
+        queue_notifications(review.id)
 
 
 EMPTY_CATALOGUE = ("Le catalogue ne liste plus aucune fiche : par précaution, aucun jeu de données n'est retiré. "

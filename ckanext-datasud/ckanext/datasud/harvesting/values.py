@@ -16,11 +16,33 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import html
 import re
 from typing import Iterable, Optional
 from urllib.parse import urlsplit
 
 Noted = tuple[Optional[str], Optional[str]]  # (kept value or None, French note or None)
+
+# --- Plain text ------------------------------------------------------------------------
+
+# An HTML tag, as the schema's ``datasud_no_html`` refuses it (titles, names, contacts).
+HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+
+
+def plain_text(value: Optional[str]) -> Noted:
+    """A title or a name without HTML tags (exports from CMSs and ArcGIS Hub carry
+    ``<b>``, ``<br>``, ``<p>``): the tags are removed, their entities read, the spaces
+    collapsed."""
+    if value is None:
+        return None, None
+    text = str(value)
+    if not HTML_TAG.search(text):
+        return text, None
+    cleaned = HTML_TAG.sub(" ", text)
+    cleaned = HTML_TAG.sub(" ", html.unescape(cleaned))  # "&lt;b&gt;" written as text
+    cleaned = " ".join(cleaned.split())
+    return (cleaned or None), "balises HTML retirées (elles ne sont pas permises dans ce champ)."
+
 
 # --- Media types and formats ---------------------------------------------------------
 

@@ -28,7 +28,7 @@ def date_value(value):
         return value.date()
     if isinstance(value, dt.date):
         return value
-    parsed = v._parse_date(value)
+    parsed = v.parse_date(value)
     return parsed.date() if isinstance(parsed, dt.datetime) else parsed
 
 

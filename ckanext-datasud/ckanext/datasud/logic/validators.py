@@ -197,7 +197,7 @@ def datasud_licence(value):
     return value
 
 
-def _parse_date(value) -> dt.date | dt.datetime:
+def parse_date(value) -> dt.date | dt.datetime:
     if isinstance(value, (dt.date, dt.datetime)):
         return value
     text = str(value).strip()
@@ -213,7 +213,7 @@ def datasud_date(value):
     """An ISO 8601 date (YYYY-MM-DD) or date-time, stored as given in ISO form."""
     if _empty(value):
         return value
-    parsed = _parse_date(value)
+    parsed = parse_date(value)
     return parsed.isoformat()
 
 
@@ -223,7 +223,7 @@ def datasud_temporal_end(key, data, errors, context):
     if _empty(end) or _empty(start) or errors.get(("temporal_start",)):
         return
     try:
-        start_date, end_date = _parse_date(start), _parse_date(end)
+        start_date, end_date = parse_date(start), parse_date(end)
     except Invalid:
         return
     as_date = lambda d: d.date() if isinstance(d, dt.datetime) else d  # noqa: E731
@@ -318,7 +318,7 @@ def datasud_spatial_code(key, data, errors, context):
         errors[key].append(_(message))
 
 
-HTML = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
+HTML = harvested_values.HTML_TAG
 
 
 def datasud_no_html(value):

@@ -113,11 +113,11 @@ def _apply(context, data_dict, name: str, decision: str | None = None, vote_requ
 
     from ckan.lib.search import rebuild
     rebuild(package.id)
-    _notify(review.id)
+    queue_notifications(review.id)
     return _show(package)
 
 
-def _notify(review_id: str) -> None:
+def queue_notifications(review_id: str) -> None:
     """Queue the e-mails of a transition (a Celery task; the transition never waits on SMTP,
     nor on Redis: while the broker is down the task waits in the outbox, outbox.py)."""
     try:
@@ -143,7 +143,7 @@ def revalidate(context, package: model.Package, fields: list[str]) -> None:
     model.Session.commit()
     from ckan.lib.search import rebuild
     rebuild(package.id)
-    _notify(review.id)
+    queue_notifications(review.id)
 
 
 def _show(package: model.Package) -> dict[str, Any]:

@@ -317,7 +317,10 @@ def test_bind_mounts_exist_in_the_repository(services):
 def test_solr_creates_the_ckan_core_from_the_repository_config_set(services):
     solr = services["solr"]
     configset = "/opt/solr/server/solr/configsets/ckan"
-    assert solr["command"] == ["solr-precreate", "ckan", configset]
+    # the core's conf/ refreshed from the config set at every start, then created if new
+    assert solr["command"][:2] == ["bash", "-c"]
+    assert solr["command"][2].endswith(f"exec solr-precreate ckan {configset}")
+    assert f"cp -r {configset}/conf/. /var/solr/data/ckan/conf/" in solr["command"][2]
     assert f"./solr/configsets/ckan:{configset}:ro" in solr["volumes"]
     assert (ROOT / "solr" / "configsets" / "ckan" / "conf" / "schema.xml").is_file()
     assert (ROOT / "solr" / "configsets" / "ckan" / "conf" / "solrconfig.xml").is_file()

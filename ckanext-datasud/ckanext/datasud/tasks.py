@@ -123,3 +123,14 @@ def resync_downloads(self) -> dict:
     from ckanext.datasud.harvesting import download
 
     return download.resync_due()
+
+
+@app.task(name="datasud.send_contact_message", base=_CKANTaskHere, bind=True, ignore_result=True,
+          autoretry_for=(OSError, MailerException), retry_backoff=30, retry_backoff_max=600, max_retries=10)
+def send_contact_message(self, name: str, email: str, subject: str, message: str, address: str = "",
+                         to: list[str] | None = None) -> int:
+    """E-mail a message of the contact form to the programme team; retried while the
+    SMTP server fails (the visitor was already thanked)."""
+    from ckanext.datasud.pages_views import send
+
+    return send(name, email, subject, message, address, to)

@@ -36,8 +36,9 @@ datasud = Blueprint("datasud", __name__)
 from ckanext.datasud.harvesting.views import harvesting  # noqa: E402,F401 - registered with ours
 from ckanext.datasud.search_errors import search_errors  # noqa: E402,F401 - its app-wide hooks
 from ckanext.datasud.download_views import datasud_downloads  # noqa: E402,F401 - counted downloads
+from ckanext.datasud.pages_views import datasud_pages  # noqa: E402,F401 - about, glossary, contact...
 
-__all__ = ["datasud", "harvesting", "search_errors", "datasud_downloads"]
+__all__ = ["datasud", "harvesting", "search_errors", "datasud_downloads", "datasud_pages"]
 
 _ = tk._
 

@@ -14,6 +14,7 @@ __all__ = [
     "datasud_is_reviewer", "datasud_licence_title", "datasud_harvest_origin", "datasud_harvest_tab",
     "datasud_dataset_organization", "datasud_harvest_advanced_config",
     "datasud_download_url", "datasud_downloads_label", "datasud_file_size", "datasud_most_downloaded",
+    "datasud_home",
 ]
 
 
@@ -162,3 +163,12 @@ def datasud_most_downloaded(limit: int = 5) -> list[dict]:
         return downloads.most_downloaded(limit)
     except Exception:  # noqa: BLE001 - Solr down: the home page shows without the list
         return []
+
+
+# --- The home page (home.py) -------------------------------------------------------------
+
+def datasud_home() -> dict | None:
+    """What the home page lists (themes with counts, newest and most downloaded datasets,
+    featured partners), cached briefly; None when search is unavailable."""
+    from ckanext.datasud import home
+    return home.page_data(current_language())

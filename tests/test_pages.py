@@ -98,7 +98,8 @@ def test_about_replaces_ckans_english_text(app):
 def test_become_a_partner_presets_the_subject(app):
     page = soup(app.get("/contact?sujet=partenariat"))
     assert page.select_one("#contact-subject")["value"] == "Devenir partenaire de DataSud"
-    assert soup(app.get("/a-propos")).select_one('a[href="/contact?sujet=partenariat"]') is not None
+    for url in ("/a-propos", "/partenaires"):
+        assert soup(app.get(url)).select_one('a[href="/contact?sujet=partenariat"]') is not None, url
 
 
 def test_contact_form_has_labels_csrf_and_a_hidden_honeypot(app):

@@ -203,7 +203,7 @@ def test_search_box_in_the_first_screen_on_a_phone_and_search_from_home(web_app,
     browser.set_window_size(390, 844)
     browser.get(f"{web_app}/")
     viewport = browser.execute_script("return [window.innerWidth, window.innerHeight]")
-    field = browser.find_element(By.ID, "datasud-home-q")
+    field = browser.find_element(By.ID, "field-main-search")
     advanced = browser.find_element(By.CSS_SELECTOR, "a.datasud-advanced-search")
     for element in (field, advanced):
         assert element.is_displayed()

@@ -150,7 +150,7 @@ def checksum(value: Optional[str], algorithm: Optional[str] = None) -> Noted:
 
 # --- Web addresses -------------------------------------------------------------------
 
-WEB_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)  # as datasud_url checks it
+WEB_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)  # datasud_url's rule too
 # rdflib's blank-node ids ("N" + 32 hex digits; "n" + 32 hex digits + "b" + a number from its
 # Turtle parser) and the "_:" notation of Turtle, N-Triples and JSON-LD
 BLANK_NODE = re.compile(r"^(_:\S*|[Nn][0-9a-f]{32}(b\d+)?)$")

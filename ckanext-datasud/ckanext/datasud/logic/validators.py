@@ -124,7 +124,7 @@ def datasud_email(value):
     return value
 
 
-URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+URL = harvested_values.WEB_URL
 # A path of this site (a stored scanned convention): no scheme, no other host
 SITE_PATH = re.compile(r"^/(?![/\\])[^\s\\]*$")
 
@@ -352,7 +352,7 @@ def datasud_positive_integer(value):
 
 
 CHECKSUM = re.compile(r"^(md5|sha1|sha256|sha512):([0-9a-f]+)$")
-CHECKSUM_LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
+CHECKSUM_LENGTHS = harvested_values.CHECKSUM_LENGTHS
 
 
 def datasud_checksum(value):
@@ -366,7 +366,7 @@ def datasud_checksum(value):
     return text
 
 
-MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$", re.IGNORECASE)
+MEDIA_TYPE = harvested_values.MEDIA_TYPE
 
 
 def datasud_media_type(value):

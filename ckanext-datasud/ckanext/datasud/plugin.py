@@ -35,6 +35,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     def update_config(self, config):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
+        tk.add_resource("assets", "datasud")
 
     # IFacets
     def dataset_facets(self, facets_dict, package_type):

@@ -433,3 +433,8 @@ def queue():
 datasud.add_url_rule("/dataset/<id>/validation", view_func=validation, endpoint="validation",
                      methods=["GET", "POST"])
 datasud.add_url_rule("/a-valider", view_func=queue, endpoint="queue")
+
+# --- /catalog.csv: the catalogue in OpenDataFrance's layout (catalog_csv.py)
+from ckanext.datasud.catalog_csv import datasud_catalog_csv  # noqa: E402
+
+__all__ += ["datasud_catalog_csv"]

@@ -37,8 +37,9 @@ from ckanext.datasud.harvesting.views import harvesting  # noqa: E402,F401 - reg
 from ckanext.datasud.search_errors import search_errors  # noqa: E402,F401 - its app-wide hooks
 from ckanext.datasud.download_views import datasud_downloads  # noqa: E402,F401 - counted downloads
 from ckanext.datasud.pages_views import datasud_pages  # noqa: E402,F401 - about, glossary, contact...
+from ckanext.datasud.dcat_endpoints import datasud_dcat  # noqa: E402,F401 - DCAT requests refused in French
 
-__all__ = ["datasud", "harvesting", "search_errors", "datasud_downloads", "datasud_pages"]
+__all__ = ["datasud", "harvesting", "search_errors", "datasud_downloads", "datasud_pages", "datasud_dcat"]
 
 _ = tk._
 

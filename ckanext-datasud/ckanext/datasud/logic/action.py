@@ -438,3 +438,8 @@ __all__ += ["package_search"]
 from ckanext.datasud.harvesting.access import harvest_source_list  # noqa: E402
 
 __all__ += ["harvest_source_list"]
+
+# --- DCAT endpoints: published datasets only, harvesters' dates, encoded Hydra paging
+from ckanext.datasud.dcat_endpoints import dcat_catalog_search, dcat_catalog_show, dcat_dataset_show  # noqa: E402
+
+__all__ += ["dcat_catalog_show", "dcat_catalog_search", "dcat_dataset_show"]

@@ -1,0 +1,212 @@
+"""The DCAT endpoints as harvesters read them (chained to ckanext-dcat's actions).
+
+ckanext-dcat serves ``/catalog.{ttl,rdf,xml,jsonld,n3}``, ``/dataset/{id}.{ttl,rdf,…}``
+and, with content negotiation, ``/`` and ``/dataset/{id}`` (``Accept: text/turtle``…),
+through the actions ``dcat_catalog_show``, ``dcat_catalog_search`` and
+``dcat_dataset_show``. Chained here (registered from ``logic/action.py``):
+
+- **only published datasets**: the catalogue is a ``package_search`` as the caller with
+  ``include_private`` and ``include_drafts`` off (public = validated and published,
+  ``logic/publication.py``), harvest sources left out; a dataset the caller may not see
+  is "not found" (404), as its page is, not "forbidden";
+- ``modified_since`` as harvesters send it: a date, or a date and time with or without
+  its offset (``2024-01-01``, ``…T10:00:00Z``, ``…+02:00``; stock ckanext-dcat appended
+  a ``Z`` to an offset and Solr refused the query), compared in UTC;
+- Hydra paging (``hydra:next``, ``first``, ``last``, ``totalItems``) whose page URLs
+  are the catalogue's own URL with its parameters URL-encoded (stock ckanext-dcat wrote
+  them raw: a ``+02:00`` offset or a ``q`` with spaces broke the next page), whatever the
+  door (the Action API too); page size ``ckanext.dcat.datasets_per_page`` (100);
+- DataSud's profile always runs last: ``?profiles=euro_dcat_ap_2`` (DCAT-AP 2) or
+  ``euro_dcat_ap_3`` (the default, DCAT-AP 3) choose the base profile only;
+- a request that cannot be answered (a page that is not a positive number, an unreadable
+  date, an unknown format or profile) is a 400 with a French message in plain text
+  (:class:`CatalogueRequestRefused`, handled by the blueprint ``datasud_dcat``), never a
+  500 or ckanext-dcat's English 409.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from typing import Any, Optional
+from urllib.parse import urlencode
+
+from dateutil.parser import parse as parse_date
+from flask import Blueprint, Response
+
+import ckan.plugins.toolkit as tk
+from ckanext.dcat.processors import RDFSerializer
+from ckanext.dcat.utils import CONTENT_TYPES, catalog_uri
+
+__all__ = ["dcat_catalog_show", "dcat_catalog_search", "dcat_dataset_show"]
+
+_ = tk._
+
+#: The profile run after the base one (ckanext/datasud/dcat.py).
+DATASUD_PROFILE = "datasud"
+#: Base profiles a client may choose with ``?profiles=`` (DCAT-AP 2 or 3).
+BASE_PROFILES = ("euro_dcat_ap_3", "euro_dcat_ap_2")
+DEFAULT_PER_PAGE = 100
+#: Far beyond any catalogue; a larger page number is refused rather than sent to Solr.
+MAX_PAGE = 100000
+# An offset whose "+" a client left unencoded in the URL arrives as a space.
+_SPACE_OFFSET = re.compile(r" (\d\d:?\d\d)$")
+
+datasud_dcat = Blueprint("datasud_dcat", __name__)
+
+
+class CatalogueRequestRefused(Exception):
+    """A catalogue or dataset RDF request that cannot be answered: a 400, in French."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@datasud_dcat.app_errorhandler(CatalogueRequestRefused)
+def refused(exc: CatalogueRequestRefused):
+    return Response(exc.message + "\n", status=400, content_type="text/plain; charset=utf-8")
+
+
+def per_page() -> int:
+    return max(1, tk.asint(tk.config.get("ckanext.dcat.datasets_per_page", DEFAULT_PER_PAGE)))
+
+
+def page_number(value: Any) -> int:
+    if value in (None, ""):
+        return 1
+    try:
+        page = int(str(value).strip())
+    except ValueError:
+        page = 0
+    if not 1 <= page <= MAX_PAGE:
+        raise CatalogueRequestRefused(_('The parameter "page" must be a whole number from 1 to {max}.')
+                                      .format(max=MAX_PAGE))
+    return page
+
+
+def modified_since_utc(value: Any) -> Optional[dt.datetime]:
+    """``modified_since`` as a naive UTC date and time (``None`` when not given)."""
+    if value in (None, ""):
+        return None
+    text = _SPACE_OFFSET.sub(r"+\1", str(value).strip())
+    try:
+        moment = parse_date(text)
+    except (ValueError, OverflowError):
+        raise CatalogueRequestRefused(_(
+            'The parameter "modified_since" must be an ISO 8601 date, e.g. 2024-01-31 or '
+            '2024-01-31T08:00:00Z.'))
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def rdf_format(value: Any) -> str:
+    fmt = str(value or "xml").strip().lower()
+    if fmt not in CONTENT_TYPES:
+        raise CatalogueRequestRefused(_("Unknown format \"{format}\": DCAT metadata is served as {formats}.")
+                                      .format(format=fmt[:20], formats=", ".join(sorted(CONTENT_TYPES))))
+    return fmt
+
+
+def profiles(value: Any) -> list[str]:
+    """The base profile asked for (DCAT-AP 3 by default), DataSud's after it."""
+    if isinstance(value, str):
+        value = value.split(",")
+    asked = [str(p).strip() for p in (value or []) if str(p).strip() and str(p).strip() != DATASUD_PROFILE]
+    unknown = [p for p in asked if p not in BASE_PROFILES]
+    if unknown or len(asked) > 1:
+        raise CatalogueRequestRefused(_('The parameter "profiles" accepts one of: {profiles}.')
+                                      .format(profiles=", ".join(BASE_PROFILES)))
+    configured = tk.config.get("ckanext.dcat.rdf.profiles", "").split()
+    base = asked or [p for p in configured if p != DATASUD_PROFILE] or [BASE_PROFILES[0]]
+    return base + [DATASUD_PROFILE]
+
+
+def published_datasets(context: dict, data_dict: dict, page: int, since: Optional[dt.datetime]) -> dict:
+    """One page of the published datasets, last modified first (a package_search as the
+    caller: what the caller may not see publicly never comes back)."""
+    n = per_page()
+    fq_list = ["-dataset_type:harvest", "-dataset_type:showcase"]
+    if since is not None:
+        fq_list.append(f"metadata_modified:[{since.strftime('%Y-%m-%dT%H:%M:%S')}Z TO *]")
+    search = {
+        "q": data_dict.get("q") or "*:*",
+        "fq": data_dict.get("fq") or "",
+        "fq_list": fq_list,
+        "rows": n,
+        "start": n * (page - 1),
+        "sort": "metadata_modified desc, name asc",
+        "include_private": False,
+        "include_drafts": False,
+    }
+    return tk.get_action("package_search")(dict(context), search)
+
+
+def page_url(fmt: str, data_dict: dict, since: Optional[dt.datetime], page: int) -> str:
+    """The URL of one page of the catalogue, every parameter URL-encoded."""
+    path = tk.config.get("ckanext.dcat.catalog_endpoint", "/catalog.{_format}").replace("{_format}", fmt)
+    params: list[tuple[str, str]] = []
+    if since is not None:
+        params.append(("modified_since", since.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    for key in ("q", "fq"):
+        if data_dict.get(key):
+            params.append((key, str(data_dict[key])))
+    if data_dict.get("profiles"):
+        asked = data_dict["profiles"]
+        params.append(("profiles", asked if isinstance(asked, str) else ",".join(asked)))
+    params.append(("page", str(page)))
+    return catalog_uri().rstrip("/") + path + "?" + urlencode(params, safe=":,")
+
+
+def pagination_info(query: dict, fmt: str, data_dict: dict, since: Optional[dt.datetime], page: int) -> dict:
+    count = int(query["count"])
+    if count == 0:
+        return {}
+    n = per_page()
+    last = max(1, math.ceil(count / n))
+    info = {"count": count, "items_per_page": n,
+            "current": page_url(fmt, data_dict, since, page),
+            "first": page_url(fmt, data_dict, since, 1),
+            "last": page_url(fmt, data_dict, since, last)}
+    if page < last:
+        info["next"] = page_url(fmt, data_dict, since, page + 1)
+    if 1 < page <= last:
+        info["previous"] = page_url(fmt, data_dict, since, page - 1)
+    return info
+
+
+def _catalogue(context: dict, data_dict: dict) -> str:
+    fmt = rdf_format(data_dict.get("format"))
+    page = page_number(data_dict.get("page"))
+    since = modified_since_utc(data_dict.get("modified_since"))
+    chosen = profiles(data_dict.get("profiles"))
+    query = published_datasets(context, data_dict, page, since)
+    serializer = RDFSerializer(profiles=chosen)
+    return serializer.serialize_catalog({}, query["results"], _format=fmt,
+                                        pagination_info=pagination_info(query, fmt, data_dict, since, page))
+
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_catalog_show(up_func, context, data_dict):
+    tk.check_access("dcat_catalog_show", context, data_dict)
+    return _catalogue(context, data_dict)
+
+
+@tk.chained_action
+@tk.side_effect_free
+def dcat_catalog_search(up_func, context, data_dict):
+    tk.check_access("dcat_catalog_search", context, data_dict)
+    return _catalogue(context, data_dict)
+
+
+@tk.chained_action
+def dcat_dataset_show(up_func, context, data_dict):
+    """One dataset in RDF, as its page shows it: not found (404) for who may not see it."""
+    fmt = rdf_format(data_dict.get("format"))
+    chosen = profiles(data_dict.get("profiles"))
+    try:
+        return up_func(context, dict(data_dict, format=fmt, profiles=chosen))
+    except tk.NotAuthorized:
+        raise tk.ObjectNotFound(_("Dataset not found"))

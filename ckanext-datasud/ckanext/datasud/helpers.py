@@ -172,3 +172,8 @@ def datasud_home() -> dict | None:
     featured partners), cached briefly; None when search is unavailable."""
     from ckanext.datasud import home
     return home.page_data(current_language())
+
+
+# --- The dataset form (dataset_form.py) -----------------------------------------------------
+from ckanext.datasud.dataset_form import datasud_form_sections, datasud_form_selected  # noqa: E402
+__all__ += ["datasud_form_sections", "datasud_form_selected"]

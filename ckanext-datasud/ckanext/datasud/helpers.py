@@ -177,3 +177,11 @@ def datasud_home() -> dict | None:
 # --- The dataset form (dataset_form.py) -----------------------------------------------------
 from ckanext.datasud.dataset_form import datasud_form_sections, datasud_form_selected  # noqa: E402
 __all__ += ["datasud_form_sections", "datasud_form_selected"]
+
+
+# --- The dataset page (dataset_page.py) ---------------------------------------------------
+from ckanext.datasud.dataset_page import (  # noqa: E402
+    datasud_citation, datasud_dataset_facts, datasud_licence_link, datasud_open_links, datasud_preview_url,
+    datasud_previewable)
+__all__ += ["datasud_licence_link", "datasud_dataset_facts", "datasud_citation", "datasud_open_links",
+            "datasud_previewable", "datasud_preview_url"]

@@ -1,0 +1,136 @@
+"""The public dataset page (issue 12, item 3): what its templates need beyond the
+dataset dict ``package_show`` gives them (as the current user: nothing here reads a
+dataset by another door).
+
+Templates: ``templates/scheming/package/read.html`` (the page), ``package/read_base.html``
+(the sidebar of every dataset tab), ``package/snippets/datasud_*.html``. Helpers, exported
+through ``helpers.py``:
+
+- ``datasud_licence_link``: the licence badge (title, DataSud's licence page, the text);
+- ``datasud_dataset_facts``: last update, update frequency, publication year;
+- ``datasud_citation``: « Citer ce jeu de données » (producer, year, title, DataSud, URL,
+  date accessed);
+- ``datasud_open_links``: the dataset in the Action API and in DCAT (Turtle, RDF/XML, JSON-LD);
+- ``datasud_previewable``, ``datasud_preview_url``: a data file the resource page previews
+  (CSV, GeoJSON) gets an « Aperçu » link to the resource page's ``#apercu``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Optional
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.datasud import vocabularies
+
+#: The template helpers (exported by helpers.py).
+HELPERS = ["datasud_licence_link", "datasud_dataset_facts", "datasud_citation", "datasud_open_links",
+           "datasud_previewable", "datasud_preview_url"]
+__all__ = HELPERS + ["PREVIEW_ANCHOR"]
+
+#: The anchor of the preview on the resource page (resource_read.html).
+PREVIEW_ANCHOR = "apercu"
+
+#: Formats and media types the resource page previews (the ``datasud_preview`` view).
+PREVIEW_FORMATS = {"csv", "geojson"}
+PREVIEW_MEDIA_TYPES = {"text/csv", "application/csv", "application/geo+json", "application/vnd.geo+json"}
+
+#: The DCAT exports linked from the page: (ckanext-dcat format, label).
+DCAT_FORMATS = (("ttl", "Turtle"), ("rdf", "RDF/XML"), ("jsonld", "JSON-LD"))
+
+_YEAR = re.compile(r"^\s*(\d{4})")
+
+
+def _language() -> str:
+    try:
+        return tk.h.lang() or "fr"
+    except Exception:  # noqa: BLE001 - outside a request
+        return "fr"
+
+
+def _date(value: Any) -> str:
+    """A stored date (``2024-05-01``, an ISO date and time) for people, in the page's
+    language; empty when missing or unreadable (a harvested oddity is not a 500)."""
+    if not value:
+        return ""
+    try:
+        return tk.h.render_datetime(value) or ""
+    except Exception:  # noqa: BLE001 - unreadable: shown as stored, not a 500
+        return str(value)
+
+
+def _year(*values: Any) -> str:
+    for value in values:
+        match = _YEAR.match(str(value or ""))
+        if match:
+            return match.group(1)
+    return ""
+
+
+def datasud_licence_link(pkg: dict) -> dict[str, str]:
+    """The licence badge: its title, the link to DataSud's licence page (the Licence
+    Ouverte explained; the table of licences for the others) and the licence's own text."""
+    from ckanext.datasud import licences
+
+    licence_id = pkg.get("license_id") or ""
+    page = tk.url_for("datasud.licence")
+    if licence_id and licence_id != licences.NOT_SPECIFIED_ID:
+        title = pkg.get("license_title") or licences.licence_title(licence_id) or licence_id
+    else:
+        title = tk._("Licence not specified")
+    if licence_id != licences.DEFAULT_LICENCE_ID:
+        page += "#licences"
+    return {"id": licence_id, "title": title, "page": page, "text": pkg.get("license_url") or ""}
+
+
+def datasud_dataset_facts(pkg: dict) -> dict[str, str]:
+    """Last update (the producer's ``modified`` date, else the record's), the update
+    frequency's label and the year of publication."""
+    frequency = pkg.get("frequency") or ""
+    return {
+        "updated": _date(pkg.get("modified") or pkg.get("metadata_modified")),
+        "frequency": vocabularies.label("frequencies", frequency, _language()) if frequency else "",
+        "year": _year(pkg.get("issued"), pkg.get("metadata_created")),
+    }
+
+
+def datasud_citation(pkg: dict) -> dict[str, str]:
+    """How to cite the dataset: « Producteur (année). Titre. DataSud. URL (consulté le …) »."""
+    organization = pkg.get("organization") or {}
+    return {
+        "producer": organization.get("title") or organization.get("name") or "",
+        "year": _year(pkg.get("issued"), pkg.get("metadata_created")),
+        "title": pkg.get("title") or pkg.get("name") or "",
+        "site": tk.config.get("ckan.site_title") or "DataSud",
+        "url": tk.url_for("dataset.read", id=pkg.get("name") or pkg.get("id"), qualified=True),
+        "accessed": _date(dt.datetime.utcnow()),
+    }
+
+
+def datasud_open_links(pkg: dict) -> list[dict[str, str]]:
+    """The dataset for machines: the Action API's ``package_show`` and the DCAT exports."""
+    name = pkg.get("name") or pkg.get("id")
+    api = tk.url_for("api.action", logic_function="package_show", ver=3, id=name, qualified=True)
+    links = [{"label": tk._("Action API (JSON)"), "url": api, "kind": "api"}]
+    for fmt, label in DCAT_FORMATS:
+        links.append({"label": f"DCAT ({label})", "url": tk.url_for("dcat.read_dataset", _id=name, _format=fmt,
+                                                                  qualified=True), "kind": fmt})
+    return links
+
+
+def datasud_previewable(res: dict) -> bool:
+    """Whether the resource page previews this file (CSV, GeoJSON)."""
+    if not res.get("url"):
+        return False
+    fmt = (res.get("format") or "").strip().lower().lstrip(".")
+    media_type = (res.get("mimetype") or "").split(";")[0].strip().lower()
+    return fmt in PREVIEW_FORMATS or media_type in PREVIEW_MEDIA_TYPES
+
+
+def datasud_preview_url(pkg: dict, res: dict) -> Optional[str]:
+    """The resource page at its preview, or None when not previewable."""
+    if not datasud_previewable(res):
+        return None
+    return tk.url_for("resource.read", id=pkg.get("name") or pkg.get("id"), resource_id=res["id"]) \
+        + "#" + PREVIEW_ANCHOR

@@ -5,22 +5,24 @@ table of datasets. One ``package_search`` (five rows sorted by modification date
 on themes and organisations) gives the themes' counts, the five datasets modified last
 and the organisations that publish most; the most downloaded come from the indexed
 download counts (``downloads.most_downloaded``); the featured partners' titles and logos
-from one lookup of a few organisations by name. The result is kept for
-``ckanext.datasud.home.cache_seconds`` in each web worker: the home page is the most
-visited page, and a minute-old count is good enough there. Labels (the themes' names in
-the visitor's language) are added on each request, outside the cache.
+from one lookup of a few organisations by name. The result is kept in each web worker
+for ``ckanext.datasud.home.cache_seconds`` and only while the catalogue is unchanged
+(``catalogue_cache``: a dataset withdrawn or updated is never listed from the cache
+after the change). Labels (the themes' names in the visitor's language) are added on
+each request, outside the cache.
+
+CKAN's own home view also runs a search on each visit, for lists our page does not
+show: ``index`` replaces it (``middleware.py``).
 """
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
-import time
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud import vocabularies
+from ckanext.datasud import catalogue_cache, vocabularies
 from ckanext.datasud.search import THEMES_FIELD
 
 log = logging.getLogger(__name__)
@@ -49,18 +51,13 @@ THEME_ICONS = {
     "environnement-climat": "leaf",
 }
 
-_cache: dict[str, tuple[float, dict[str, Any]]] = {}
-_lock = threading.Lock()
-
-
 def cache_seconds() -> int:
     return tk.asint(tk.config.get("ckanext.datasud.home.cache_seconds") or 0)
 
 
 def clear_cache() -> None:
     """Forget what was computed (tests, or after a change one wants to see at once)."""
-    with _lock:
-        _cache.clear()
+    catalogue_cache.forget()
 
 
 def search_public() -> dict[str, Any]:
@@ -102,19 +99,9 @@ def collect() -> dict[str, Any]:
 
 
 def cached() -> dict[str, Any]:
-    """``collect()``, computed at most once per ``cache_seconds`` in this worker."""
-    seconds = cache_seconds()
-    key = str(tk.config.get("ckan.site_id"))
-    now = time.monotonic()
-    with _lock:
-        hit = _cache.get(key)
-    if seconds > 0 and hit and hit[0] > now:
-        return hit[1]
-    data = collect()
-    if seconds > 0:
-        with _lock:
-            _cache[key] = (now + seconds, data)
-    return data
+    """``collect()``, computed at most once per ``cache_seconds`` in this worker and
+    again whenever the catalogue changes."""
+    return catalogue_cache.cached("home", collect, cache_seconds())
 
 
 def themes(counts: dict[str, int], lang: str) -> list[dict[str, Any]]:
@@ -158,3 +145,25 @@ def page_data(lang: str) -> Optional[dict[str, Any]]:
     data["recent"] = [dict(pkg, datasud_modified=display_date(pkg.get("metadata_modified"), lang))
                       for pkg in data["recent"]]
     return data
+
+
+def index() -> str:
+    """The home page: CKAN's ``home.index`` without its own ``package_search`` (four
+    datasets and facets our template never shows, one Solr query per visit). The
+    lists come from ``page_data`` and the key figures from ``key_figures``, both
+    cached while the catalogue is unchanged."""
+    from ckan.common import current_user
+    if current_user.is_authenticated and not current_user.email:
+        url = tk.h.url_for("user.edit")
+        tk.h.flash_notice(
+            tk._('Please <a href="%s">update your profile</a> and add your email address. ') % url
+            + tk._("%s uses your email address if you need to reset your password.")
+            % tk.config.get("ckan.site_title"), allow_html=True)
+    return tk.render("home/index.html", extra_vars={"search_facets": {}})
+
+
+def install(app) -> None:
+    """Serve ``/`` with ``index`` (the endpoint stays ``home.index``: every
+    ``url_for('home.index')`` and CKAN's templates keep working)."""
+    if "home.index" in app.view_functions:
+        app.view_functions["home.index"] = index

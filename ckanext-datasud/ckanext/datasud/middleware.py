@@ -3,9 +3,9 @@ from __future__ import annotations
 
 
 def install(app):
-    from ckanext.datasud import degraded
+    from ckanext.datasud import degraded, home
     from ckanext.datasud.security import files, headers, sessions, throttling
 
-    for module in (headers, files, sessions, throttling, degraded):
+    for module in (headers, files, sessions, throttling, degraded, home):
         module.install(app)
     return app

@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.datasud import downloads, middleware, permissions, search, subscriptions
+from ckanext.datasud import catalogue_cache, downloads, middleware, permissions, search, subscriptions
 from ckanext.datasud.logic import publication
 from ckanext.datasud.helpers import current_language
 
@@ -36,6 +36,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "datasud")
+        catalogue_cache.listen()
 
     # IFacets
     def dataset_facets(self, facets_dict, package_type):
@@ -55,7 +56,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
         return search.before_dataset_index(pkg_dict)
 
     def before_dataset_search(self, search_params):
-        return downloads.before_dataset_search(search_params)
+        return search.before_dataset_search(search_params)
 
     def after_dataset_show(self, context, pkg_dict):
         downloads.after_dataset_show(context, pkg_dict)

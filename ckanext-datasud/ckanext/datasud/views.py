@@ -138,8 +138,10 @@ datasud.add_url_rule("/partenaires", view_func=partners, endpoint="partners")
 def key_figures() -> Optional[dict[str, Any]]:
     """``datasud_key_figures``, or None (the block is then left out) when a service
     it counts on does not answer: the home page must not fail for it."""
+    from ckanext.datasud import catalogue_cache, home
     try:
-        return tk.get_action("datasud_key_figures")(_context(), {})
+        return catalogue_cache.cached(
+            "key_figures", lambda: tk.get_action("datasud_key_figures")(_context(), {}), home.cache_seconds())
     except Exception:  # noqa: BLE001 - logged; the home page renders without the block
         log.exception("the key figures of the home page could not be computed")
         return None

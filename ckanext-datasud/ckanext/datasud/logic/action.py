@@ -14,7 +14,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate
 
-from ckanext.datasud import conventions, downloads
+from ckanext.datasud import catalogue_cache, conventions, downloads
 from ckanext.datasud.harvesting import actions as harvest_actions, records
 from ckanext.datasud.logic import schema as datasud_schema
 from ckanext.datasud.logic import publication, workflow_action
@@ -27,7 +27,8 @@ __all__ = [
     "datasud_convention_create", "datasud_convention_update", "datasud_convention_show",
     "datasud_convention_list", "datasud_convention_delete", "datasud_partner_list",
     "datasud_publication_override_set", "datasud_publication_override_delete", "datasud_key_figures",
-    "package_create", "package_update", "bulk_update_public", "bulk_update_private", "package_owner_org_update",
+    "package_create", "package_update", "bulk_update_public", "bulk_update_private", "bulk_update_delete",
+    "package_owner_org_update",
     "harvest_job_create",
 ] + workflow_action.__all__ + harvest_actions.__all__
 
@@ -266,6 +267,7 @@ def datasud_key_figures(context, data_dict):
     """The key figures (« Chiffres clés ») of the home page."""
     tk.check_access("datasud_key_figures", context, data_dict)
     from ckanext.datasud.services import downloads_total
+    from ckanext.datasud.reuses import published_count as reuses_published_count
     search = tk.get_action("package_search")(
         {"ignore_auth": True}, {"rows": 0, "facet.field": ["organization"], "facet.limit": -1,
                                 "include_private": False})
@@ -274,7 +276,7 @@ def datasud_key_figures(context, data_dict):
             Convention.organization_id).distinct().count(),
         "producer_organisations": len([n for n, c in search["facets"].get("organization", {}).items() if c]),
         "datasets": search["count"],
-        "reuses": tk.config.get("ckanext.datasud.key_figures.reuses"),
+        "reuses": reuses_published_count(),
         "downloads": downloads_total(),
     }
 
@@ -383,13 +385,24 @@ def bulk_update_public(up_func, context, data_dict):
     if any(p.type != publication.HARVEST_SOURCE and state_of(p.id) != "published" for p in targets):
         raise publication.unvalidated_error()
     _refuse_if_cannot_publish(data_dict["org_id"])
-    return up_func(context, data_dict)
+    result = up_func(context, data_dict)
+    catalogue_cache.changed()  # CKAN reindexes after its commit: caches learn it now
+    return result
 
 
 @tk.chained_action
 def bulk_update_private(up_func, context, data_dict):
     _bulk_targets(data_dict)
-    return up_func(context, data_dict)
+    result = up_func(context, data_dict)
+    catalogue_cache.changed()  # CKAN reindexes after its commit: caches learn it now
+    return result
+
+
+@tk.chained_action
+def bulk_update_delete(up_func, context, data_dict):
+    result = up_func(context, data_dict)
+    catalogue_cache.changed()  # CKAN reindexes after its commit: caches learn it now
+    return result
 
 
 @tk.chained_action
@@ -438,6 +451,11 @@ __all__ += ["package_search"]
 from ckanext.datasud.harvesting.access import harvest_source_list  # noqa: E402
 
 __all__ += ["harvest_source_list"]
+
+from ckanext.datasud.logic.reuse_action import *  # noqa: E402,F401,F403 - reuses
+from ckanext.datasud.logic import reuse_action as _reuse_action  # noqa: E402
+
+__all__ += _reuse_action.__all__
 
 # --- DCAT endpoints: published datasets only, harvesters' dates, encoded Hydra paging
 from ckanext.datasud.dcat_endpoints import dcat_catalog_search, dcat_catalog_show, dcat_dataset_show  # noqa: E402

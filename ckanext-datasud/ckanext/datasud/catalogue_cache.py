@@ -1,0 +1,123 @@
+"""What anonymous pages may cache, and when it stops being true.
+
+The catalogue has a *version*: a Redis counter (shared by every web worker and every
+machine of the portal) that goes up after every committed change to a dataset, a
+resource, an organisation or one of DataSud's records (conventions, reuses, ...), and
+after CKAN's bulk updates once their datasets are reindexed. A cache key includes the
+version, so a cached answer computed before a change is never served after it: a
+dataset withdrawn, made private or deleted leaves the home page at the next request,
+not a minute later. Entries also expire after ``seconds`` (download counts move
+without a catalogue change).
+
+When does the version go up? At the end of a database transaction that touched one
+of those records (SQLAlchemy's ``after_commit``). CKAN indexes a dataset in Solr
+*before* that commit (``before_commit`` → ``IDomainObjectModification``), with a Solr
+commit, so when the version moves Solr already answers with the change. CKAN's bulk
+updates commit the database first and reindex after: their chained actions call
+``changed()`` once the reindexing is over (``logic/action.py``).
+
+Without Redis nothing is cached (every request computes): never stale.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Optional
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from sqlalchemy import event
+
+log = logging.getLogger(__name__)
+
+_SESSION_FLAG = "datasud_catalogue_changed"
+_MAX_ENTRIES = 64
+
+_entries: dict[tuple, tuple[float, Any]] = {}
+_lock = threading.Lock()
+
+
+def _key() -> str:
+    return f"datasud:{tk.config.get('ckan.site_id')}:catalogue-version"
+
+
+def version() -> Optional[int]:
+    """The catalogue's current version; None when Redis does not answer."""
+    from ckan.lib.redis import connect_to_redis
+    try:
+        return int(connect_to_redis().get(_key()) or 0)
+    except Exception:  # noqa: BLE001 - Redis down: the caller does not cache
+        log.warning("catalogue version unavailable (Redis): nothing is cached", exc_info=True)
+        return None
+
+
+def changed() -> None:
+    """Say the catalogue changed: every cached answer is forgotten everywhere."""
+    from ckan.lib.redis import connect_to_redis
+    try:
+        connect_to_redis().incr(_key())
+    except Exception:  # noqa: BLE001 - readers then find no version and cache nothing
+        log.warning("could not move the catalogue version (Redis)", exc_info=True)
+    with _lock:
+        _entries.clear()
+
+
+def cached(name: str, compute: Callable[[], Any], seconds: int, *variant: Any) -> Any:
+    """``compute()``, kept in this worker for at most ``seconds`` and only while the
+    catalogue's version is the one it was computed at. ``variant`` adds to the key
+    (e.g. the language, when the value depends on it)."""
+    current = version() if seconds > 0 else None
+    if current is None:
+        return compute()
+    key = (name, current, *variant)
+    now = time.monotonic()
+    with _lock:
+        hit = _entries.get(key)
+    if hit and hit[0] > now:
+        return hit[1]
+    value = compute()
+    with _lock:
+        if len(_entries) >= _MAX_ENTRIES:  # old versions' entries: dropped wholesale
+            _entries.clear()
+        _entries[key] = (now + seconds, value)
+    return value
+
+
+def forget() -> None:
+    """Drop this worker's entries (tests)."""
+    with _lock:
+        _entries.clear()
+
+
+# --- Which commits change the catalogue ------------------------------------------------
+
+def _catalogue_classes() -> tuple[type, ...]:
+    from ckanext.datasud import model as datasud_model
+    ours = tuple(cls for cls in vars(datasud_model).values()
+                 if isinstance(cls, type) and hasattr(cls, "__table__"))
+    return (model.Package, model.Resource, model.Group, model.PackageExtra, model.Member,
+            model.PackageTag, *ours)
+
+
+def _note_flush(session, flush_context) -> None:
+    classes = _catalogue_classes()
+    if any(isinstance(obj, classes) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_SESSION_FLAG] = True
+
+
+def _after_commit(session) -> None:
+    if session.info.pop(_SESSION_FLAG, False):
+        changed()
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_SESSION_FLAG, None)
+
+
+def listen() -> None:
+    """Watch CKAN's session (called once, when the plugin loads)."""
+    for name, handler in (("after_flush", _note_flush), ("after_commit", _after_commit),
+                          ("after_rollback", _after_rollback)):
+        if not event.contains(model.meta.Session, name, handler):
+            event.listen(model.meta.Session, name, handler)

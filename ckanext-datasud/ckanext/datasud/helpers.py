@@ -185,3 +185,8 @@ from ckanext.datasud.dataset_page import (  # noqa: E402
     datasud_previewable)
 __all__ += ["datasud_licence_link", "datasud_dataset_facts", "datasud_citation", "datasud_open_links",
             "datasud_previewable", "datasud_preview_url"]
+
+
+# --- The search page (search.py) ----------------------------------------------------------
+from ckanext.datasud.search import datasud_advanced_search, datasud_search_notices  # noqa: E402
+__all__ += ["datasud_advanced_search", "datasud_search_notices"]

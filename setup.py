@@ -25,6 +25,7 @@ setup(
     entry_points={
         "ckan.plugins": [
             "datasud = ckanext.datasud.plugin:DataSudPlugin",
+            "datasud_preview = ckanext.datasud.preview.plugin:DataSudPreviewPlugin",
             "datasud_dcat_harvester = ckanext.datasud.harvesting.dcat:DataSudDCATHarvester",
             "datasud_csw_harvester = ckanext.datasud.harvesting.csw:DataSudCSWHarvester",
             "datasud_ckan_harvester = ckanext.datasud.harvesting.ckan:DataSudCKANHarvester",

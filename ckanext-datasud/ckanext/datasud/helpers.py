@@ -190,3 +190,9 @@ __all__ += ["datasud_licence_link", "datasud_dataset_facts", "datasud_citation",
 # --- The search page (search.py) ----------------------------------------------------------
 from ckanext.datasud.search import datasud_advanced_search, datasud_search_notices  # noqa: E402
 __all__ += ["datasud_advanced_search", "datasud_search_notices"]
+
+
+# --- Reuses (reuses.py) -------------------------------------------------------------------
+from ckanext.datasud.reuses import (  # noqa: E402
+    datasud_dataset_reuses, datasud_reuse_type_label, datasud_reuse_types)
+__all__ += ["datasud_dataset_reuses", "datasud_reuse_type_label", "datasud_reuse_types"]

@@ -134,3 +134,13 @@ def send_contact_message(self, name: str, email: str, subject: str, message: str
     from ckanext.datasud.pages_views import send
 
     return send(name, email, subject, message, address, to)
+
+
+@app.task(name="datasud.notify_reuse_moderation", base=_CKANTaskHere, bind=True, ignore_result=True,
+          autoretry_for=(OSError, MailerException), retry_backoff=30, retry_backoff_max=600, max_retries=10)
+def notify_reuse_moderation(self, reuse_id: str) -> int:
+    """E-mail the declarant of a reuse the programme team's decision (published or
+    rejected, with the reason); retried while the SMTP server fails."""
+    from ckanext.datasud.reuses import notify_moderation
+
+    return notify_moderation(reuse_id)

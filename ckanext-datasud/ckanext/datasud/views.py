@@ -441,3 +441,8 @@ datasud.add_url_rule("/a-valider", view_func=queue, endpoint="queue")
 from ckanext.datasud.catalog_csv import datasud_catalog_csv  # noqa: E402
 
 __all__ += ["datasud_catalog_csv"]
+
+
+# --- Reuses (reuse_views.py) -------------------------------------------------------------
+from ckanext.datasud.reuse_views import datasud_reuses  # noqa: E402
+__all__ += ["datasud_reuses"]

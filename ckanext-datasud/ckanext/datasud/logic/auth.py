@@ -250,3 +250,9 @@ def member_list(next_auth, context, data_dict):
             user and authz.has_user_permission_for_group_or_org(group.id, user, "read")):
         return {"success": False, "msg": _("Only the group's members see who belongs to it.")}
     return next_auth(context, data_dict)
+
+
+from ckanext.datasud.logic.reuse_auth import *  # noqa: E402,F401,F403 - reuses
+from ckanext.datasud.logic import reuse_auth as _reuse_auth  # noqa: E402
+
+__all__ += _reuse_auth.__all__

@@ -446,3 +446,8 @@ __all__ += ["datasud_catalog_csv"]
 # --- Reuses (reuse_views.py) -------------------------------------------------------------
 from ckanext.datasud.reuse_views import datasud_reuses  # noqa: E402
 __all__ += ["datasud_reuses"]
+
+# --- DataSud's themes as a SKOS concept scheme (concepts.py); sitemap.xml and robots.txt (sitemap.py)
+from ckanext.datasud.concepts import datasud_concepts  # noqa: E402
+from ckanext.datasud.sitemap import datasud_sitemap  # noqa: E402
+__all__ += ["datasud_concepts", "datasud_sitemap"]

@@ -38,13 +38,18 @@ class Section(NamedTuple):
     intro: str = ""
 
 
+def N_(message: str) -> str:
+    """Marks a message for extraction; it is translated where it is used."""
+    return message
+
+
 SECTIONS = [
-    Section("essentials", "The essentials", False),
-    Section("contact", "Contact and updates", False),
-    Section("geography", "Geographic coverage", True,
-            "Pick the territory the data covers: its code, name and extent are filled in for you."),
-    Section("inspire", "INSPIRE details", True,
-            "For geographic data described under the INSPIRE directive."),
+    Section("essentials", N_("The essentials"), False),
+    Section("contact", N_("Contact and updates"), False),
+    Section("geography", N_("Geographic coverage"), True,
+            N_("The territory the data covers, and its extent on a map.")),
+    Section("inspire", N_("INSPIRE details"), True,
+            N_("For geographic data described under the INSPIRE directive.")),
 ]
 SECTION_IDS = [s.id for s in SECTIONS]
 

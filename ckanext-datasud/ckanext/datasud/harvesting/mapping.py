@@ -60,16 +60,8 @@ def inspire_theme_for(values: Iterable[str]) -> Optional[str]:
 
 
 def frequency_for(value: Optional[str]) -> Optional[str]:
-    if not value:
-        return None
-    value = str(value).strip()
-    code = value.rsplit("/", 1)[-1].upper()
-    uri = vocabularies.EU_FREQUENCY + code
-    aliases = {"ANNUALLY": "ANNUAL", "YEARLY": "ANNUAL", "BIANNUALLY": "ANNUAL_2", "CONTINUAL": "CONT",
-               "ASNEEDED": "IRREG", "IRREGULAR": "IRREG", "NOTPLANNED": "NEVER", "FORTNIGHTLY": "BIWEEKLY"}
-    if uri not in vocabularies.values("frequencies"):
-        uri = vocabularies.EU_FREQUENCY + aliases.get(code, "")
-    return uri if uri in vocabularies.values("frequencies") else None
+    """The EU frequency URI, read as the schema's validator reads it (``values.frequency``)."""
+    return values.frequency(str(value)) if value else None
 
 
 def _json_list(value: Any) -> list[str]:

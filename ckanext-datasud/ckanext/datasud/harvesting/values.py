@@ -361,3 +361,67 @@ def date(value: Optional[str], end: bool = False) -> Noted:
     if kind == "partial":
         return iso, f"date incomplète, comptée comme le {iso}."
     return iso, f"date hors format ISO 8601, lue comme le {iso}."
+
+
+# --- Update frequency ------------------------------------------------------------------
+
+def _folded(text: str) -> str:
+    """Lower case, without accents, apostrophes or punctuation, single spaces."""
+    import unicodedata
+    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", plain).split())
+
+
+# Other names of the EU frequencies (codes of the EU table stored as URIs): ISO 19115's
+# MD_MaintenanceFrequencyCode (INSPIRE records), English words, French words and
+# adjectives in both genders, OpenDataFrance's SCDL labels; folded by ``_folded``.
+FREQUENCY_ALIASES = {
+    "CONT": ("continual", "continuous", "continuously updated", "en continu", "continu", "continue",
+             "continuel", "continuelle", "temps reel", "real time"),
+    "DAILY": ("day", "quotidien", "quotidienne", "journalier", "journaliere", "tous les jours",
+              "quotidienne ou plusieurs fois par jour"),
+    "WEEKLY": ("week", "hebdomadaire", "chaque semaine", "hebdomadaire ou plusieurs fois par semaine"),
+    "MONTHLY": ("month", "mensuel", "mensuelle", "chaque mois", "mensuelle ou plusieurs fois par mois"),
+    "QUARTERLY": ("trimestriel", "trimestrielle", "chaque trimestre"),
+    "ANNUAL_2": ("biannually", "biannual", "semiannual", "semi annual", "semestriel", "semestrielle",
+                 "deux fois par an"),
+    "ANNUAL": ("annually", "yearly", "year", "annuel", "annuelle", "chaque annee", "tous les ans"),
+    "BIENNIAL": ("biennially", "biennal", "biennale", "tous les deux ans"),
+    "IRREG": ("irregular", "as needed", "asneeded", "irregulier", "irreguliere", "ponctuel", "ponctuelle",
+              "a la demande", "selon les besoins"),
+    "NEVER": ("notplanned", "not planned", "jamais", "aucune", "donnees figees", "jamais donnees figees"),
+    "UNKNOWN": ("inconnu", "inconnue", "non renseignee", "unknown"),
+}
+
+
+def frequency(value: Optional[str]) -> Optional[str]:
+    """The EU frequency URI DataSud stores for ``value``: that URI (any case, a trailing
+    slash; another vocabulary's URI is read by its last segment), its code (``ANNUAL``, ``annual``), its French or English label in the
+    vocabulary (« Annuelle », « Annual »), or another name of it (``FREQUENCY_ALIASES``:
+    « annuel », ISO 19115's ``annually``, the SCDL's « Mensuelle ou plusieurs fois par
+    mois »); ``None`` when nothing matches."""
+    from ckanext.datasud import vocabularies
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if re.match(r"^https?://", text, re.IGNORECASE):
+        # the EU table's URI, or another vocabulary's (Dublin Core's
+        # http://purl.org/cld/freq/monthly, INSPIRE's …/MaintenanceFrequency/annually)
+        text = text.rstrip("/").rsplit("/", 1)[-1]
+    known = {term.value.rsplit("/", 1)[-1]: term for term in vocabularies.FREQUENCIES}
+    if text.upper() in known:
+        return known[text.upper()].value
+    folded = _folded(text)
+    for code, term in known.items():
+        names = {_folded(term.fr), _folded(term.en), _folded(code), *FREQUENCY_ALIASES.get(code, ())}
+        if folded in names:
+            return term.value
+    return None
+
+
+def frequency_names() -> list[str]:
+    """What the frequency field accepts, as an error message lists it: each EU code with
+    its French label."""
+    from ckanext.datasud import vocabularies
+    return [f"{term.value.rsplit('/', 1)[-1]} ({term.fr})" for term in vocabularies.FREQUENCIES]

@@ -316,6 +316,7 @@ def package_create(up_func, context, data_dict):
         return up_func(context, data_dict)  # its own checks: harvesting/actions.py
     if records.publishes_directly():
         return up_func(context, data_dict)  # a pre-validated harvest source (its history says so)
+    publication.check_owner_org(data_dict, created=True)
     if "private" not in data_dict:
         data_dict["private"] = True  # a draft, until the workflow publishes it
     _refuse_if_published_by_hand(data_dict)
@@ -337,6 +338,7 @@ def package_update(up_func, context, data_dict):
         harvest_actions.merge_settings(data_dict, current.id)  # settings left out are kept
     if current.type == publication.HARVEST_SOURCE or records.publishes_directly():
         return up_func(context, data_dict)
+    publication.check_owner_org(data_dict, created=False)
     if state_of(current.id) != "published":
         _refuse_if_published_by_hand(data_dict)
         return up_func(context, data_dict)

@@ -67,9 +67,27 @@ def stored_private(value: Any) -> bool:
 
 
 def unvalidated_error() -> tk.ValidationError:
+    """``private=false`` on a dataset the workflow has not published: the message says how
+    to publish (API clients read it, not the README)."""
     return tk.ValidationError({"private": [tk._(
         "A dataset is published by the validation workflow (legal opinion, steering committee, "
-        "Commission permanente if needed): keep it private and submit it for validation.")]})
+        "Commission permanente if needed): it stays private until it is validated. Create or update it "
+        "with private=true (or without private), then submit it for validation with the action "
+        "datasud_workflow_submit (or from its « Validation » page).")]})
+
+
+def check_owner_org(data_dict: dict, created: bool) -> None:
+    """A dataset belongs to a partner: a creation without ``owner_org`` (or an update
+    emptying it) is refused with that reason alone. (CKAN would also answer that
+    datasets without an organisation cannot be private, which misleads: DataSud's drafts
+    are private.)"""
+    if not created and "owner_org" not in data_dict:
+        return
+    value = data_dict.get("owner_org")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise tk.ValidationError({"owner_org": [tk._(
+            "A dataset belongs to an organisation: give owner_org (the id or name of the partner "
+            "publishing it).")]})
 
 
 def may_be_public(package: model.Package, created: bool) -> bool:

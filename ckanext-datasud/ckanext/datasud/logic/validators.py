@@ -22,7 +22,7 @@ __all__ = [
     "datasud_landing_page", "datasud_licence", "datasud_date", "datasud_temporal_end",
     "datasud_geojson", "datasud_spatial_code", "datasud_siren", "datasud_no_html",
     "datasud_positive_number", "datasud_positive_integer", "datasud_checksum",
-    "datasud_media_type", "datasud_document_kind",
+    "datasud_media_type", "datasud_document_kind", "datasud_frequency",
     # DataSud's keyword rule replaces CKAN's, for every dataset (see tag_name_validator)
     "tag_name_validator", "tag_length_validator", "datasud_tag_string",
 ]
@@ -88,6 +88,21 @@ def datasud_choices(vocabulary: str):
 
     validator.__name__ = f"datasud_choices_{vocabulary}"
     return validator
+
+
+def datasud_frequency(value):
+    """The update frequency, stored as its EU vocabulary URI; given as that URI, its code
+    (``ANNUAL``, ``annual``), its French or English label (« Annuelle », « annuel ») or
+    another usual name of it (``harvesting/values.py``: the API and the harvesters read it
+    alike)."""
+    if _empty(value):
+        return value
+    uri = harvested_values.frequency(value if isinstance(value, str) else None)
+    if uri is None:
+        raise Invalid(_('Unknown value: "{value}". Accepted values: the code, its French label or its EU URI '
+                        '(http://publications.europa.eu/resource/authority/frequency/<code>): {allowed}.').format(
+            value=value, allowed=", ".join(harvested_values.frequency_names())))
+    return uri
 
 
 def datasud_required_list(key, data, errors, context):

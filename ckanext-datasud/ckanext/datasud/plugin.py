@@ -10,7 +10,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.datasud import catalogue_cache, downloads, middleware, permissions, search, subscriptions
+from ckanext.datasud import catalogue_cache, downloads, feeds, middleware, permissions, search, subscriptions
 from ckanext.datasud.logic import publication
 from ckanext.datasud.helpers import current_language
 
@@ -30,6 +30,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.ISignal)
     p.implements(p.IPermissionLabels)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IFeed)
 
     # IConfigurer
     def update_config(self, config):
@@ -80,3 +81,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     # IMiddleware: security headers, safe file serving, sessions, throttling, degraded mode
     def make_middleware(self, app, config):
         return middleware.install(app)
+
+    # IFeed: the Atom feeds in the page's language (CKAN writes xml:lang="en")
+    def get_feed_class(self):
+        return feeds.DataSudFeed

@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib import formatters
 
 from ckanext.datasud.preview import reading, views
 
@@ -80,6 +81,7 @@ class DataSudPreviewPlugin(p.SingletonPlugin):
             "preview_file_url": file_url,
             "preview_map_config": map_config() if preview.kind == reading.GEOJSON else {},
             "preview_max_columns": reading.MAX_COLUMNS,
+            "preview_total": formatters.localised_number(preview.total_rows) if preview.total_rows else "0",
         }
 
     def view_template(self, context, data_dict: dict[str, Any]) -> str:

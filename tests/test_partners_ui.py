@@ -394,7 +394,11 @@ def test_programme_team_member_manages_conventions(app, partner, ckan_config, mo
 # --- The key figures of the home page ----------------------------------------------------
 
 def test_home_page_shows_the_key_figures(app, clean_redis, partner, ckan_config, monkeypatch):
-    monkeypatch.setitem(ckan_config, "ckanext.datasud.key_figures.reuses", 7)
+    from ckanext.datasud.model import Reuse
+    for number, state in enumerate(("published", "published", "pending", "rejected")):  # published ones count
+        model.Session.add(Reuse(title=f"Réutilisation {number}", description="Pour les chiffres clés.",
+                                url="https://exemple.fr", reuse_type="application", state=state, user_id="test"))
+    model.Session.commit()
     from ckan.lib.redis import connect_to_redis
     from ckanext.datasud.services import DOWNLOADS_KEY
 
@@ -418,7 +422,7 @@ def test_home_page_shows_the_key_figures(app, clean_redis, partner, ckan_config,
         "partners_with_convention": ("2", "partenaires sous convention"),
         "producer_organisations": ("2", "organisations productrices"),
         "datasets": ("3", "jeux de données"),
-        "reuses": ("7", "réutilisations déclarées"),
+        "reuses": ("2", "réutilisations déclarées"),
         "downloads": ("12 345", "téléchargements"),
     }
     partners = block.select_one('[data-figure="partners_with_convention"] a')

@@ -37,9 +37,10 @@ from typing import Optional
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDFS, SKOS, XSD
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckanext.dcat.profiles import DCAT, DCT, GSP, LOCN, RDF, VCARD
-from ckanext.dcat.profiles.base import RDFProfile
+from ckanext.dcat.profiles import DCAT, DCT, GSP, LOCN, RDF, SCHEMA, VCARD
+from ckanext.dcat.profiles.base import GEOJSON_IMT, RDFProfile
 from ckanext.dcat.utils import resource_uri
 
 from ckanext.datasud import licences, vocabularies
@@ -47,6 +48,20 @@ from ckanext.datasud.harvesting import geometry, mapping, themes
 from ckanext.datasud.harvesting.mapping import KEYWORDS_AS_WRITTEN, LANDING_PAGES
 
 LANGUAGE_FRA = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
+ADMS = Namespace("http://www.w3.org/ns/adms#")
+# ADMS publisher types of DataSud's kinds of partner (organization.yaml's partner_type)
+PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
+PUBLISHER_TYPES = {"region": "RegionalAuthority", "departement": "LocalAuthority", "epci": "LocalAuthority",
+                   "commune": "LocalAuthority", "association": "NonProfitOrganisation", "entreprise": "Company"}
+# GeoDCAT-AP: INSPIRE conformity as dct:conformsTo the interoperability regulation, and
+# the INSPIRE resource type of a geographic dataset.
+INSPIRE_REGULATION = URIRef("http://data.europa.eu/eli/reg/2010/1089/oj")
+INSPIRE_REGULATION_TITLE = ("Règlement (UE) n° 1089/2010 de la Commission du 23 novembre 2010 portant modalités "
+                            "d'application de la directive 2007/2/CE en ce qui concerne l'interopérabilité des "
+                            "séries et des services de données géographiques")
+INSPIRE_DATASET_TYPE = URIRef("http://inspire.ec.europa.eu/metadata-codelist/ResourceType/dataset")
+#: GeoDCAT-AP's URI of an ISO 19115 topic category (DataSud themes give one each).
+ISO_TOPIC = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
 # skos:prefLabel of the concepts used as dcat:theme (EU Data Theme and INSPIRE theme tables)
 THEME_LABELS = {
     vocabularies.EU_THEME + code: label for code, label in [
@@ -335,6 +350,50 @@ def read_extent(g, dataset_ref, dataset_dict: dict) -> None:
         dataset_dict["spatial"] = json.dumps(geometries[min(geometries)])
 
 
+def schema_org(g, dataset_dict: dict, dataset_ref) -> None:
+    """The schema.org Dataset of the dataset page (Google Dataset Search), completed:
+
+    - in French (``inLanguage``), free to access, one publication date;
+    - the coverage as a ``GeoShape`` ``box`` (``"south west north east"``, schema.org's
+      syntax; ckanext-dcat wrote the GeoJSON text as a ``polygon``) with the INSEE / SIREN
+      code of the territory;
+    - each data file a ``DataDownload`` whose ``contentUrl`` is the file itself (the
+      upload on DataSud or the producer's file), not the download-counting URL: search
+      engines' robots are not counted anyway, and the file's URL is stable. In reference
+      mode the data is on the producer's site: only its ``url``. Administrative documents
+      are no data: ``subjectOf`` (a CreativeWork), not ``distribution``.
+    """
+    g.add((dataset_ref, SCHEMA.inLanguage, Literal("fr")))
+    g.add((dataset_ref, SCHEMA.isAccessibleForFree, Literal(True)))
+    published = sorted(g.objects(dataset_ref, SCHEMA.datePublished), key=lambda v: (len(str(v)), str(v)))
+    for extra in published[1:]:
+        g.remove((dataset_ref, SCHEMA.datePublished, extra))
+    extent = geometry.to_geojson(dataset_dict.get("spatial")) if dataset_dict.get("spatial") else None
+    for place in g.objects(dataset_ref, SCHEMA.spatialCoverage):
+        if dataset_dict.get("spatial_code"):
+            g.add((place, SCHEMA.identifier, Literal(dataset_dict["spatial_code"])))
+        if dataset_dict.get("spatial_text"):
+            g.add((place, SCHEMA.name, Literal(dataset_dict["spatial_text"])))
+        for shape_node in g.objects(place, SCHEMA.geo):
+            g.remove((shape_node, SCHEMA.polygon, None))
+            if extent:
+                from shapely.geometry import shape
+                minx, miny, maxx, maxy = shape(extent).bounds
+                g.add((shape_node, SCHEMA.box, Literal(f"{miny} {minx} {maxy} {maxx}")))
+    reference = dataset_dict.get("publication_mode") == "reference"
+    for resource in dataset_dict.get("resources", []):
+        node = URIRef(resource_uri(resource))
+        url = resource.get("url") or ""
+        if resource.get("resource_type") == "document":
+            g.remove((dataset_ref, SCHEMA.distribution, node))
+            g.remove((node, RDF.type, SCHEMA.DataDownload))
+            g.add((node, RDF.type, SCHEMA.CreativeWork))
+            g.add((dataset_ref, SCHEMA.subjectOf, node))
+            continue
+        if not reference and url and not list(g.objects(node, SCHEMA.contentUrl)):
+            g.add((node, SCHEMA.contentUrl, Literal(url)))
+
+
 class DataSudDCATProfile(RDFProfile):
 
     def parse_dataset(self, dataset_dict, dataset_ref):
@@ -346,6 +405,11 @@ class DataSudDCATProfile(RDFProfile):
 
     def graph_from_dataset(self, dataset_dict, dataset_ref):
         g = self.g
+        if (dataset_ref, RDF.type, SCHEMA.Dataset) in g:
+            # Run after ckanext-dcat's schemaorg profile (structured data of the dataset
+            # page, ckanext.dcat.structured_data.profiles): schema.org, not DCAT.
+            schema_org(g, dataset_dict, dataset_ref)
+            return
 
         for slug in _themes(dataset_dict):
             g.add((dataset_ref, DCAT.theme, URIRef(vocabularies.THEMES_BY_SLUG[slug].eu_theme_uri)))
@@ -392,6 +456,101 @@ class DataSudDCATProfile(RDFProfile):
                 g.add((distribution, DCAT.downloadURL, URIRef(url)))
         for distribution in list(g.objects(dataset_ref, DCAT.distribution)):
             self._typed_distribution_values(distribution)
+        self._languages(dataset_ref)
+        self._organisation(dataset_dict, dataset_ref)
+        self._documents(dataset_dict, dataset_ref)
+        self._geodcat_ap(dataset_dict, dataset_ref)
+
+    def _languages(self, dataset_ref) -> None:
+        """Titles, descriptions and keywords are written in French: tagged so."""
+        g = self.g
+        subjects = [dataset_ref] + list(g.objects(dataset_ref, DCAT.distribution))
+        for subject in subjects:
+            for predicate in (DCT.title, DCT.description, DCAT.keyword):
+                for value in list(g.objects(subject, predicate)):
+                    if isinstance(value, Literal) and not value.language and value.datatype is None:
+                        g.remove((subject, predicate, value))
+                        g.add((subject, predicate, Literal(str(value), lang="fr")))
+
+    def _organisation(self, dataset_dict, dataset_ref) -> None:
+        """The partner (the dataset's organisation) as an agent with its SIREN, its kind
+        (ADMS publisher type) and its website: the dct:publisher, or the dct:creator
+        when the dataset names another publisher (``publisher_name``)."""
+        g = self.g
+        org_id = dataset_dict.get("owner_org") or (dataset_dict.get("organization") or {}).get("id")
+        group = model.Group.get(org_id) if org_id else None
+        if group is None:
+            return
+        agent = URIRef(f"{tk.config.get('ckan.site_url', '').rstrip('/')}/organization/{group.id}")
+        if dataset_dict.get("publisher_name"):
+            g.add((dataset_ref, DCT.creator, agent))
+        elif (dataset_ref, DCT.publisher, agent) not in g:
+            return
+        g.add((agent, RDF.type, FOAF.Agent))
+        if not list(g.objects(agent, FOAF.name)):
+            g.add((agent, FOAF.name, Literal(group.title or group.name)))
+        extras = group.extras or {}
+        siren = (extras.get("siren") or "").strip()
+        if siren:
+            g.add((agent, DCT.identifier, Literal(siren)))
+            identifier = BNode()
+            g.add((agent, ADMS.identifier, identifier))
+            g.add((identifier, RDF.type, ADMS.Identifier))
+            g.add((identifier, SKOS.notation, Literal(siren)))
+            g.add((identifier, ADMS.schemaAgency, Literal("INSEE (répertoire Sirene)", lang="fr")))
+        kind = PUBLISHER_TYPES.get(extras.get("partner_type") or "")
+        if kind:
+            g.add((agent, DCT.type, URIRef(PUBLISHER_TYPE + kind)))
+            g.add((URIRef(PUBLISHER_TYPE + kind), RDF.type, SKOS.Concept))
+        website = (extras.get("website") or "").strip()
+        if website.startswith(("http://", "https://")):
+            g.add((agent, FOAF.homepage, URIRef(website)))
+            g.add((URIRef(website), RDF.type, FOAF.Document))
+
+    def _documents(self, dataset_dict, dataset_ref) -> None:
+        """Administrative documents (deliberations, conventions…) are pages about the
+        dataset (foaf:page), besides their distribution (kept for DataSud harvesters)."""
+        g = self.g
+        for resource in dataset_dict.get("resources", []):
+            url = resource.get("url") or ""
+            if resource.get("resource_type") != "document" or not url.startswith(("http://", "https://")):
+                continue
+            page = URIRef(url)
+            g.add((dataset_ref, FOAF.page, page))
+            g.add((page, RDF.type, FOAF.Document))
+            if resource.get("name"):
+                g.add((page, DCT.title, Literal(resource["name"], lang="fr")))
+            if resource.get("document_date"):
+                g.add((page, DCT.issued, Literal(str(resource["document_date"])[:10], datatype=XSD.date)))
+
+    def _geodcat_ap(self, dataset_dict, dataset_ref) -> None:
+        """GeoDCAT-AP: the extent also as GeoJSON and as a bounding box (dcat:bbox, WKT),
+        INSPIRE conformity as dct:conformsTo the interoperability regulation, the INSPIRE
+        resource type and the ISO 19115 topic categories (dct:subject) of its themes."""
+        g = self.g
+        extent = geometry.to_geojson(dataset_dict.get("spatial")) if dataset_dict.get("spatial") else None
+        if extent:
+            from shapely.geometry import shape
+            minx, miny, maxx, maxy = shape(extent).bounds
+            box = (f"POLYGON(({minx} {miny}, {maxx} {miny}, {maxx} {maxy}, {minx} {maxy}, {minx} {miny}))")
+            for place in g.objects(dataset_ref, DCT.spatial):
+                if not list(g.objects(place, LOCN.geometry)):
+                    continue
+                g.add((place, LOCN.geometry, Literal(json.dumps(extent), datatype=URIRef(GEOJSON_IMT))))
+                if not list(g.objects(place, DCAT.bbox)):
+                    g.add((place, DCAT.bbox, Literal(box, datatype=GSP.wktLiteral)))
+        geographic = bool(dataset_dict.get("inspire_theme") or dataset_dict.get("inspire_conformity"))
+        if dataset_dict.get("inspire_conformity") == "conformant":
+            g.add((dataset_ref, DCT.conformsTo, INSPIRE_REGULATION))
+            g.add((INSPIRE_REGULATION, RDF.type, DCT.Standard))
+            g.add((INSPIRE_REGULATION, DCT.title, Literal(INSPIRE_REGULATION_TITLE, lang="fr")))
+        if geographic:
+            g.add((dataset_ref, DCT.type, INSPIRE_DATASET_TYPE))
+            g.add((INSPIRE_DATASET_TYPE, RDF.type, SKOS.Concept))
+            for slug in _themes(dataset_dict):
+                topic = URIRef(ISO_TOPIC + vocabularies.THEMES_BY_SLUG[slug].iso_topic)
+                g.add((dataset_ref, DCT.subject, topic))
+                g.add((topic, RDF.type, SKOS.Concept))
 
     def _datasud_theme(self, dataset_ref, slug: str) -> None:
         """DataSud's own theme beside its EU theme: an EU theme stands for several DataSud

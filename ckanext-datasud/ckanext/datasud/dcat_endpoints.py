@@ -127,7 +127,9 @@ def published_datasets(context: dict, data_dict: dict, page: int, since: Optiona
     """One page of the published datasets, last modified first (a package_search as the
     caller: what the caller may not see publicly never comes back)."""
     n = per_page()
-    fq_list = ["-dataset_type:harvest", "-dataset_type:showcase"]
+    # Published only, whatever the caller's fq says (CKAN leaves out its own state filter
+    # when fq names one: "fq=+state:deleted" must not list deleted datasets).
+    fq_list = ["+capacity:public", "+state:active", "-dataset_type:harvest", "-dataset_type:showcase"]
     if since is not None:
         fq_list.append(f"metadata_modified:[{since.strftime('%Y-%m-%dT%H:%M:%S')}Z TO *]")
     search = {

@@ -196,3 +196,7 @@ __all__ += ["datasud_advanced_search", "datasud_search_notices"]
 from ckanext.datasud.reuses import (  # noqa: E402
     datasud_dataset_reuses, datasud_reuse_type_label, datasud_reuse_types)
 __all__ += ["datasud_dataset_reuses", "datasud_reuse_type_label", "datasud_reuse_types"]
+
+# --- The Conventions tab (convention_pages.py) ----------------------------------------------
+from ckanext.datasud.convention_pages import datasud_publication_override  # noqa: E402
+__all__ += ["datasud_publication_override"]

@@ -266,11 +266,12 @@ def _ckan_clauses(args) -> list[tuple[str, str, str]]:
 def _rebuild_page_fq(fq: str, args, notices: list[str]) -> str:
     """The page's criteria clauses again: checked, escaped, ``avance`` left out."""
     clauses = _ckan_clauses(args)
-    if not all(clause in fq for _p, _v, clause in clauses):
+    built = "".join(clause for _p, _v, clause in clauses).strip()
+    if not built or not fq.strip().startswith(built):
         return fq  # not the page's own query (another search during the request)
+    fq = fq.strip()[len(built):]
     rebuilt = []
-    for param, value, clause in clauses:
-        fq = fq.replace(clause, "", 1)
+    for param, value, _clause in clauses:
         if param == ADVANCED_PARAM:
             continue
         if not _FIELD_NAME.match(param):

@@ -40,7 +40,7 @@ from rdflib.namespace import FOAF, RDFS, SKOS, XSD
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.profiles import DCAT, DCT, GSP, LOCN, RDF, SCHEMA, VCARD
-from ckanext.dcat.profiles.base import GEOJSON_IMT, RDFProfile
+from ckanext.dcat.profiles.base import RDFProfile
 from ckanext.dcat.utils import resource_uri
 
 from ckanext.datasud import licences, vocabularies
@@ -53,6 +53,8 @@ ADMS = Namespace("http://www.w3.org/ns/adms#")
 PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
 PUBLISHER_TYPES = {"region": "RegionalAuthority", "departement": "LocalAuthority", "epci": "LocalAuthority",
                    "commune": "LocalAuthority", "association": "NonProfitOrganisation", "entreprise": "Company"}
+PUBLISHER_TYPE_LABELS = {"RegionalAuthority": "Regional authority", "LocalAuthority": "Local authority",
+                         "NonProfitOrganisation": "Non-profit organisation", "Company": "Company"}
 # GeoDCAT-AP: INSPIRE conformity as dct:conformsTo the interoperability regulation, and
 # the INSPIRE resource type of a geographic dataset.
 INSPIRE_REGULATION = URIRef("http://data.europa.eu/eli/reg/2010/1089/oj")
@@ -62,6 +64,12 @@ INSPIRE_REGULATION_TITLE = ("Règlement (UE) n° 1089/2010 de la Commission du 2
 INSPIRE_DATASET_TYPE = URIRef("http://inspire.ec.europa.eu/metadata-codelist/ResourceType/dataset")
 #: GeoDCAT-AP's URI of an ISO 19115 topic category (DataSud themes give one each).
 ISO_TOPIC = "http://inspire.ec.europa.eu/metadata-codelist/TopicCategory/"
+ISO_TOPIC_LABELS = {
+    "farming": "Farming", "society": "Society", "economy": "Economy", "boundaries": "Boundaries",
+    "imageryBaseMapsEarthCover": "Imagery base maps earth cover", "oceans": "Oceans", "health": "Health",
+    "planningCadastre": "Planning cadastre", "utilitiesCommunication": "Utilities communication",
+    "structure": "Structure", "transportation": "Transportation", "environment": "Environment",
+}
 # skos:prefLabel of the concepts used as dcat:theme (EU Data Theme and INSPIRE theme tables)
 THEME_LABELS = {
     vocabularies.EU_THEME + code: label for code, label in [
@@ -502,6 +510,7 @@ class DataSudDCATProfile(RDFProfile):
         if kind:
             g.add((agent, DCT.type, URIRef(PUBLISHER_TYPE + kind)))
             g.add((URIRef(PUBLISHER_TYPE + kind), RDF.type, SKOS.Concept))
+            g.add((URIRef(PUBLISHER_TYPE + kind), SKOS.prefLabel, Literal(PUBLISHER_TYPE_LABELS[kind], lang="en")))
         website = (extras.get("website") or "").strip()
         if website.startswith(("http://", "https://")):
             g.add((agent, FOAF.homepage, URIRef(website)))
@@ -524,7 +533,8 @@ class DataSudDCATProfile(RDFProfile):
                 g.add((page, DCT.issued, Literal(str(resource["document_date"])[:10], datatype=XSD.date)))
 
     def _geodcat_ap(self, dataset_dict, dataset_ref) -> None:
-        """GeoDCAT-AP: the extent also as GeoJSON and as a bounding box (dcat:bbox, WKT),
+        """GeoDCAT-AP: the extent also as a bounding box (dcat:bbox, WKT; locn:geometry is
+        ckanext-dcat's WKT literal, DCAT-AP allows one),
         INSPIRE conformity as dct:conformsTo the interoperability regulation, the INSPIRE
         resource type and the ISO 19115 topic categories (dct:subject) of its themes."""
         g = self.g
@@ -536,7 +546,6 @@ class DataSudDCATProfile(RDFProfile):
             for place in g.objects(dataset_ref, DCT.spatial):
                 if not list(g.objects(place, LOCN.geometry)):
                     continue
-                g.add((place, LOCN.geometry, Literal(json.dumps(extent), datatype=URIRef(GEOJSON_IMT))))
                 if not list(g.objects(place, DCAT.bbox)):
                     g.add((place, DCAT.bbox, Literal(box, datatype=GSP.wktLiteral)))
         geographic = bool(dataset_dict.get("inspire_theme") or dataset_dict.get("inspire_conformity"))
@@ -547,10 +556,13 @@ class DataSudDCATProfile(RDFProfile):
         if geographic:
             g.add((dataset_ref, DCT.type, INSPIRE_DATASET_TYPE))
             g.add((INSPIRE_DATASET_TYPE, RDF.type, SKOS.Concept))
+            g.add((INSPIRE_DATASET_TYPE, SKOS.prefLabel, Literal("Spatial data set", lang="en")))
             for slug in _themes(dataset_dict):
-                topic = URIRef(ISO_TOPIC + vocabularies.THEMES_BY_SLUG[slug].iso_topic)
+                code = vocabularies.THEMES_BY_SLUG[slug].iso_topic
+                topic = URIRef(ISO_TOPIC + code)
                 g.add((dataset_ref, DCT.subject, topic))
                 g.add((topic, RDF.type, SKOS.Concept))
+                g.add((topic, SKOS.prefLabel, Literal(ISO_TOPIC_LABELS.get(code, code), lang="en")))
 
     def _datasud_theme(self, dataset_ref, slug: str) -> None:
         """DataSud's own theme beside its EU theme: an EU theme stands for several DataSud

@@ -121,16 +121,39 @@ def _store_document(data_dict: dict, data: dict) -> None:
 
 
 def datasud_convention_create(context, data_dict):
-    """Record a convention signed by a partner.
+    """Record a convention signed by a partner (the programme team). A partner publishes
+    datasets and runs harvest sources only while a convention is in force.
 
-    :param organization_id: the partner (id or name)
-    :param reference: its reference number (unique)
+    :param organization_id: the partner (organisation id or name)
+    :type organization_id: string
+    :param reference: the convention's reference number (unique)
+    :type reference: string
     :param kind: ``partnership``, ``data_opening_support`` or ``harvesting``
+    :type kind: string
     :param status: ``draft`` (default), ``in_force``, ``suspended``, ``expired`` or ``terminated``
-    :param signed_on: date of signature (YYYY-MM-DD)
-    :param starts_on: start date; :param ends_on: end date (optional: open-ended)
-    :param signatories: who signed; :param scope_notes: internal notes
-    :param document_url: the scanned convention, or ``document_upload`` (a file)
+    :type status: string
+    :param signed_on: date of signature, YYYY-MM-DD (optional)
+    :type signed_on: string
+    :param starts_on: start date, YYYY-MM-DD
+    :type starts_on: string
+    :param ends_on: end date, YYYY-MM-DD (optional: open-ended)
+    :type ends_on: string
+    :param signatories: who signed (optional, internal)
+    :type signatories: string
+    :param scope_notes: internal notes (optional)
+    :type scope_notes: string
+    :param document_url: the scanned convention's address (optional), or
+    :param document_upload: the scanned convention, a file sent as multipart form data
+    :param clear_upload: true to remove the stored document
+    :type clear_upload: bool
+
+    :returns: the convention: the fields above, ``id``, ``organization_name``,
+        ``organization_title``, ``in_force`` (whether it is in force today), ``created``,
+        ``created_by``, ``modified``, ``modified_by``
+    :rtype: dict
+    :raises NotAuthorized: (403) not the programme team
+    :raises ValidationError: (409) a field missing or invalid, a reference already used,
+        an overlap with another live convention of the same kind
     """
     tk.check_access("datasud_convention_create", context, data_dict)
     data = _validate(data_dict, datasud_schema.convention_schema(), context)
@@ -154,7 +177,42 @@ def _get(data_dict) -> Convention:
 
 
 def datasud_convention_update(context, data_dict):
-    """Change a convention (all its fields, as for create, plus ``id``)."""
+    """Change a convention (the programme team). The fields left out keep their value.
+
+    :param id: the convention's id
+    :type id: string
+    :param organization_id: the partner (organisation id or name)
+    :type organization_id: string
+    :param reference: the convention's reference number (unique)
+    :type reference: string
+    :param kind: ``partnership``, ``data_opening_support`` or ``harvesting``
+    :type kind: string
+    :param status: ``draft`` (default), ``in_force``, ``suspended``, ``expired`` or ``terminated``
+    :type status: string
+    :param signed_on: date of signature, YYYY-MM-DD (optional)
+    :type signed_on: string
+    :param starts_on: start date, YYYY-MM-DD
+    :type starts_on: string
+    :param ends_on: end date, YYYY-MM-DD (optional: open-ended)
+    :type ends_on: string
+    :param signatories: who signed (optional, internal)
+    :type signatories: string
+    :param scope_notes: internal notes (optional)
+    :type scope_notes: string
+    :param document_url: the scanned convention's address (optional), or
+    :param document_upload: the scanned convention, a file sent as multipart form data
+    :param clear_upload: true to remove the stored document
+    :type clear_upload: bool
+
+    :returns: the convention: the fields above, ``id``, ``organization_name``,
+        ``organization_title``, ``in_force`` (whether it is in force today), ``created``,
+        ``created_by``, ``modified``, ``modified_by``
+    :rtype: dict
+    :raises ObjectNotFound: (404) no convention ``id``
+    :raises NotAuthorized: (403) not the programme team
+    :raises ValidationError: (409) ``id`` missing, a field invalid, a reference already
+        used, an overlap with another live convention of the same kind
+    """
     convention = _get(data_dict)
     current = convention_dictize(convention)
     merged = {**{k: v for k, v in current.items() if v is not None}, **data_dict}
@@ -174,6 +232,19 @@ def datasud_convention_update(context, data_dict):
 
 @tk.side_effect_free
 def datasud_convention_show(context, data_dict):
+    """A convention, with its internal fields (the programme team and the partner's admins).
+
+    :param id: the convention's id
+    :type id: string
+
+    :returns: the convention: the fields above, ``id``, ``organization_name``,
+        ``organization_title``, ``in_force`` (whether it is in force today), ``created``,
+        ``created_by``, ``modified``, ``modified_by``
+    :rtype: dict
+    :raises ObjectNotFound: (404) no convention ``id``
+    :raises NotAuthorized: (403) neither the programme team nor the partner's admins
+    :raises ValidationError: (409) ``id`` missing
+    """
     convention = _get(data_dict)
     tk.check_access("datasud_convention_show", context, {"organization_id": convention.organization_id})
     return convention_dictize(convention)
@@ -181,7 +252,20 @@ def datasud_convention_show(context, data_dict):
 
 @tk.side_effect_free
 def datasud_convention_list(context, data_dict):
-    """Conventions, newest first; of one partner with ``organization_id``; by ``status``."""
+    """Conventions, latest start first (the programme team; a partner's admins for their
+    own organisation's).
+
+    :param organization_id: only this partner's (organisation id or name; optional)
+    :type organization_id: string
+    :param status: only those in this status (optional): ``draft``, ``in_force``,
+        ``suspended``, ``expired`` or ``terminated``
+    :type status: string
+
+    :returns: the conventions, as ``datasud_convention_show`` gives them
+    :rtype: list of dicts
+    :raises ObjectNotFound: (404) no organisation ``organization_id``
+    :raises NotAuthorized: (403) neither the programme team nor the partner's admins
+    """
     tk.check_access("datasud_convention_list", context, data_dict)
     query = model.Session.query(Convention)
     if data_dict.get("organization_id"):
@@ -195,6 +279,17 @@ def datasud_convention_list(context, data_dict):
 
 
 def datasud_convention_delete(context, data_dict):
+    """Delete a convention (the programme team); its history is not kept: to end a
+    convention, prefer ``datasud_convention_update`` with ``status=terminated``.
+
+    :param id: the convention's id
+    :type id: string
+
+    :returns: nothing
+    :raises ObjectNotFound: (404) no convention ``id``
+    :raises NotAuthorized: (403) not the programme team
+    :raises ValidationError: (409) ``id`` missing
+    """
     convention = _get(data_dict)
     tk.check_access("datasud_convention_delete", context, {"organization_id": convention.organization_id})
     model.Session.delete(convention)
@@ -203,7 +298,13 @@ def datasud_convention_delete(context, data_dict):
 
 @tk.side_effect_free
 def datasud_partner_list(context, data_dict):
-    """The partners with a convention in force: public, without internal notes."""
+    """The partners with a convention in force, by title (public: anyone, no parameters).
+
+    :returns: each partner's ``id``, ``name``, ``title``, ``partner_type``, ``image_url``,
+        ``image_display_url``, ``convention_since`` (YYYY-MM-DD) and
+        ``public_dataset_count``; never the conventions' internal fields
+    :rtype: list of dicts
+    """
     tk.check_access("datasud_partner_list", context, data_dict)
     today = conventions.today()
     counts = tk.get_action("package_search")(
@@ -238,7 +339,19 @@ def _image_display_url(image_url: str | None) -> str | None:
 
 
 def datasud_publication_override_set(context, data_dict):
-    """Let an organisation publish without a convention in force (sysadmins; a reason is required)."""
+    """Let an organisation publish without a convention in force (sysadmins), or change
+    the reason of its override.
+
+    :param organization_id: the organisation (id or name)
+    :type organization_id: string
+    :param reason: why it may publish without a convention (recorded)
+    :type reason: string
+
+    :returns: ``organization_id``, ``reason``, ``created``, ``created_by``
+    :rtype: dict
+    :raises NotAuthorized: (403) not a sysadmin
+    :raises ValidationError: (409) ``organization_id`` unknown or ``reason`` missing
+    """
     tk.check_access("datasud_publication_override_set", context, data_dict)
     data = _validate(data_dict, datasud_schema.override_schema(), context)
     override = model.Session.get(PublicationOverride, data["organization_id"]) or PublicationOverride(
@@ -253,6 +366,17 @@ def datasud_publication_override_set(context, data_dict):
 
 
 def datasud_publication_override_delete(context, data_dict):
+    """End an organisation's override (sysadmins): it publishes again only with a
+    convention in force.
+
+    :param organization_id: the organisation (id or name)
+    :type organization_id: string
+
+    :returns: nothing
+    :raises ObjectNotFound: (404) no override for this organisation
+    :raises NotAuthorized: (403) not a sysadmin
+    :raises ValidationError: (409) ``organization_id`` missing
+    """
     tk.check_access("datasud_publication_override_delete", context, data_dict)
     org = conventions.organization_of(tk.get_or_bust(data_dict, "organization_id"))
     override = org and model.Session.get(PublicationOverride, org.id)
@@ -264,7 +388,14 @@ def datasud_publication_override_delete(context, data_dict):
 
 @tk.side_effect_free
 def datasud_key_figures(context, data_dict):
-    """The key figures (« Chiffres clés ») of the home page."""
+    """The key figures (« Chiffres clés ») of the home page (public: anyone, no parameters).
+
+    :returns: ``partners_with_convention`` (partners with a convention in force),
+        ``producer_organisations`` (organisations with at least one public dataset),
+        ``datasets`` (public datasets), ``reuses`` and ``downloads`` (downloads counted
+        since the beginning)
+    :rtype: dict
+    """
     tk.check_access("datasud_key_figures", context, data_dict)
     from ckanext.datasud.services import downloads_total
     from ckanext.datasud.reuses import published_count as reuses_published_count

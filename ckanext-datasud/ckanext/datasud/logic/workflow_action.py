@@ -167,13 +167,45 @@ def _show(package: model.Package) -> dict[str, Any]:
 
 
 def datasud_workflow_submit(context, data_dict):
-    """A partner submits its dataset for validation (from draft, or after a withdrawal)."""
+    """Submit a dataset for validation: it goes to the legal service (state ``submitted``).
+
+    The editors and admins of the dataset's organisation, the steering committee and
+    sysadmins, from the states
+    ``draft`` or ``withdrawn``. This is the only way a dataset becomes public: it is
+    published once the steering committee (and, if needed, the Commission permanente) has
+    validated it. The legal service's reviewers are e-mailed.
+
+    :param id: the dataset (id or name)
+    :type id: string
+
+    :returns: the dataset's workflow, as ``datasud_workflow_show`` gives it
+    :rtype: dict
+    :raises ObjectNotFound: (404) no dataset ``id``
+    :raises NotAuthorized: (403) the caller may not take this step for this dataset
+    :raises ValidationError: (409) ``state``: the dataset is not a draft nor withdrawn
+    """
     return _apply(context, data_dict, "submit")
 
 
 def datasud_workflow_legal_opinion(context, data_dict):
-    """The legal service's opinion: ``favourable``, ``favourable_with_reservations`` or
-    ``unfavourable`` (the last two with a ``comment``)."""
+    """The legal service's opinion on a submitted dataset (members of the legal service's
+    group, sysadmins). The dataset goes to the steering committee (state ``committee``).
+
+    :param id: the dataset (id or name)
+    :type id: string
+    :param opinion: ``favourable``, ``favourable_with_reservations`` or ``unfavourable``
+    :type opinion: string
+    :param comment: the reasons (required unless the opinion is ``favourable``)
+    :type comment: string
+    :param document_url: a document supporting the opinion (optional)
+    :type document_url: string
+
+    :returns: the dataset's workflow, as ``datasud_workflow_show`` gives it
+    :rtype: dict
+    :raises ObjectNotFound: (404) no dataset ``id``
+    :raises NotAuthorized: (403) the caller may not take this step for this dataset
+    :raises ValidationError: (409) ``opinion`` unknown, ``comment`` missing, ``state``: the dataset is not submitted
+    """
     opinion = _one_of(data_dict, "opinion", workflow.LEGAL_OPINIONS)
     if opinion != "favourable":
         _required(data_dict, "comment", _("Give the reasons of this opinion."))
@@ -181,8 +213,29 @@ def datasud_workflow_legal_opinion(context, data_dict):
 
 
 def datasud_workflow_committee_decision(context, data_dict):
-    """The steering committee: ``validated`` (with ``commission_vote_required``),
-    ``rejected`` or ``changes_requested`` (with a ``comment``)."""
+    """The steering committee's decision on a dataset it has (members of the committee's
+    group, sysadmins): ``validated`` publishes it, unless the Commission permanente must
+    vote first (state ``commission``); ``changes_requested`` and ``rejected`` send it back
+    to its organisation (state ``draft``).
+
+    :param id: the dataset (id or name)
+    :type id: string
+    :param decision: ``validated``, ``changes_requested`` or ``rejected``
+    :type decision: string
+    :param commission_vote_required: with ``validated``: whether the Commission permanente
+        must vote before publication (default false)
+    :type commission_vote_required: bool
+    :param comment: what must change, or why it is rejected (required unless validated)
+    :type comment: string
+    :param document_url: a document supporting the decision (optional)
+    :type document_url: string
+
+    :returns: the dataset's workflow, as ``datasud_workflow_show`` gives it
+    :rtype: dict
+    :raises ObjectNotFound: (404) no dataset ``id``
+    :raises NotAuthorized: (403) the caller may not take this step for this dataset
+    :raises ValidationError: (409) ``decision`` unknown, ``comment`` missing, ``state``: not before the committee; the organisation has no convention in force
+    """
     decision = _one_of(data_dict, "decision", workflow.COMMITTEE_DECISIONS)
     if decision != "validated":
         _required(data_dict, "comment", _("Say what must change, or why the dataset is rejected."))
@@ -192,8 +245,29 @@ def datasud_workflow_committee_decision(context, data_dict):
 
 
 def datasud_workflow_commission_vote(context, data_dict):
-    """The Commission permanente's vote: ``adopted`` or ``rejected``, with the
-    ``deliberation_number`` and ``deliberation_date``."""
+    """The Commission permanente's vote on a dataset validated by the committee (members of
+    the Commission's group, sysadmins): ``adopted`` publishes it, ``rejected`` sends it
+    back to its organisation.
+
+    :param id: the dataset (id or name)
+    :type id: string
+    :param vote: ``adopted`` or ``rejected``
+    :type vote: string
+    :param deliberation_number: the number of the deliberation
+    :type deliberation_number: string
+    :param deliberation_date: its date (YYYY-MM-DD)
+    :type deliberation_date: string
+    :param comment: a comment (optional)
+    :type comment: string
+    :param document_url: the deliberation's address (optional)
+    :type document_url: string
+
+    :returns: the dataset's workflow, as ``datasud_workflow_show`` gives it
+    :rtype: dict
+    :raises ObjectNotFound: (404) no dataset ``id``
+    :raises NotAuthorized: (403) the caller may not take this step for this dataset
+    :raises ValidationError: (409) ``vote`` unknown, ``deliberation_number`` or ``deliberation_date`` missing or invalid, ``state``: no vote awaited
+    """
     vote = _one_of(data_dict, "vote", workflow.COMMISSION_VOTES)
     number = _required(data_dict, "deliberation_number", _("Give the number of the deliberation."))
     date = _required(data_dict, "deliberation_date", _("Give the date of the deliberation."))
@@ -207,14 +281,43 @@ def datasud_workflow_commission_vote(context, data_dict):
 
 
 def datasud_workflow_withdraw(context, data_dict):
-    """Unpublish a dataset, with a ``comment`` giving the reason."""
+    """Withdraw a published dataset (its organisation's editors and admins, the steering
+    committee, sysadmins): it becomes
+    private again (state ``withdrawn``) and can be submitted again later.
+
+    :param id: the dataset (id or name)
+    :type id: string
+    :param comment: the reason of the withdrawal
+    :type comment: string
+
+    :returns: the dataset's workflow, as ``datasud_workflow_show`` gives it
+    :rtype: dict
+    :raises ObjectNotFound: (404) no dataset ``id``
+    :raises NotAuthorized: (403) the caller may not take this step for this dataset
+    :raises ValidationError: (409) ``comment`` missing, ``state``: the dataset is not published
+    """
     _required(data_dict, "comment", _("Give the reason of the withdrawal."))
     return _apply(context, data_dict, "withdraw", decision="withdrawn")
 
 
 @tk.side_effect_free
 def datasud_workflow_show(context, data_dict):
-    """The state of a dataset and its full history (its organisation's members, reviewers)."""
+    """The validation state of a dataset and its full history (its organisation's members,
+    the reviewers, sysadmins).
+
+    :param id: the dataset (id or name)
+    :type id: string
+
+    :returns: ``id``, ``name``, ``state`` (``draft``, ``submitted``, ``committee``,
+        ``commission``, ``published`` or ``withdrawn``), ``commission_vote_required``
+        (true, false or null) and ``history``: each step with ``transition``,
+        ``from_state``, ``to_state``, ``decision``, ``comment``, ``document_url``,
+        ``details``, ``user`` and ``created``, oldest first
+    :rtype: dict
+    :raises ObjectNotFound: (404) no dataset ``id``
+    :raises NotAuthorized: (403) the caller may not see this history
+    :raises ValidationError: (409) ``id`` missing
+    """
     package = _package(data_dict)
     tk.check_access("datasud_workflow_show", context, {"id": package.id})
     return _show(package)
@@ -222,7 +325,14 @@ def datasud_workflow_show(context, data_dict):
 
 @tk.side_effect_free
 def datasud_workflow_queue(context, data_dict):
-    """The datasets waiting on the caller: by role, and the drafts of the caller's organisations."""
+    """The datasets waiting for the caller's decision, by the caller's roles (legal
+    service, steering committee, Commission permanente), longest waiting first. No
+    parameters; for a logged-in user (an API token).
+
+    :returns: a list of ``{"id", "name", "state", "modified"}``
+    :rtype: list of dicts
+    :raises NotAuthorized: (403) an anonymous caller
+    """
     tk.check_access("datasud_workflow_queue", context, data_dict)
     user = context.get("user")
     waiting = {state for state, role in (("submitted", "legal"), ("committee", "committee"),

@@ -254,6 +254,38 @@ def test_anonymous_requests_do_not_prime_a_csrf_exemption(app, partner, harvest_
     assert model.Package.by_name("jeu-amorce") is None
 
 
+@pytest.mark.parametrize("url, data", [
+    ("/user/login", {"login": "victime", "password": PASSWORD}),
+    ("/user/register", {"name": "inscrit-force", "fullname": "Inscrit", "email": "inscrit@example.org",
+                        "password1": PASSWORD, "password2": PASSWORD}),
+    ("/user/reset", {"user": "victime"}),
+])
+def test_visitors_forms_need_the_token_too(app, url, data):
+    """CKAN exempts every request without a session cookie from CSRF checks (it looks for
+    an API token there): a login CSRF, a forced registration. DataSud checks them again."""
+    ckan_factories.User(name="victime", password=PASSWORD, email="victime@example.org")
+    client = app.test_client()
+    for headers in ({}, {"X-Requested-With": "XMLHttpRequest"}):
+        refused = client.post(url, data=data, headers=headers, follow_redirects=False)
+        assert_refused_for_csrf(refused)
+    assert "/user/_logout" not in client.get("/").body  # nobody was logged in
+    assert model.User.get("inscrit-force") is None
+    # the same form, posted with the token its page carries, works
+    token = page_token(client.get(url))
+    accepted = client.post(url, data=dict(data, **{FIELD: token}), follow_redirects=False)
+    assert accepted.status_code in (200, 302) and "CSRF" not in accepted.body
+
+
+def test_anonymous_api_calls_and_api_tokens_need_no_csrf_token(app):
+    """The Action API stays open to scripts: no cookie, no token to steal."""
+    assert app.post("/api/3/action/package_search", json={"q": "*:*"}).json["success"] is True
+    user = ckan_factories.User()
+    token = helpers.call_action("api_token_create", {"user": user["name"]}, user=user["name"],
+                                name="script")["token"]
+    answer = app.post("/api/3/action/datasud_key_figures", json={}, headers={"Authorization": token})
+    assert answer.status_code == 200 and answer.json["success"] is True
+
+
 def test_the_setting_is_off_in_every_configuration():
     """Extensions' blueprints are not exempted from CSRF in any of our configurations."""
     import configparser

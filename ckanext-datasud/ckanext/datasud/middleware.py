@@ -4,8 +4,8 @@ from __future__ import annotations
 
 def install(app):
     from ckanext.datasud import degraded, home
-    from ckanext.datasud.security import files, headers, sessions, throttling
+    from ckanext.datasud.security import csrf, files, headers, sessions, throttling
 
-    for module in (headers, files, sessions, throttling, degraded, home):
+    for module in (headers, files, sessions, throttling, csrf, degraded, home):
         module.install(app)
     return app

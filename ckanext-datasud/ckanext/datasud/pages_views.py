@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud.security import throttling
+from ckanext.datasud.security import csrf, throttling
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,7 @@ def _render(data: dict[str, str], errors: dict[str, str], status: int = 200, not
         "data": data, "errors": errors, "notice": notice, "honeypot": HONEYPOT}), status
 
 
+@csrf.checked_in_view
 def contact():
     """GET: the form (subject preset by ``?sujet=``); POST: checked, limited, queued."""
     if request.method == "GET":

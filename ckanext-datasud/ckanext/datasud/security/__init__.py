@@ -6,5 +6,6 @@
   so that they cannot script the portal;
 - ``sessions``: session and remember-me cookies, server-side sessions ended at logout
   and password change;
-- ``throttling``: login throttling and API rate limits (Redis).
+- ``throttling``: login throttling and API rate limits (Redis);
+- ``csrf``: the CSRF check of CKAN's, also for visitors who are not logged in.
 """

@@ -451,3 +451,8 @@ __all__ += ["datasud_reuses"]
 from ckanext.datasud.concepts import datasud_concepts  # noqa: E402
 from ckanext.datasud.sitemap import datasud_sitemap  # noqa: E402
 __all__ += ["datasud_concepts", "datasud_sitemap"]
+
+# --- /developpeurs: the API for developers (developer_views.py)
+from ckanext.datasud.developer_views import datasud_developers  # noqa: E402
+
+__all__ += ["datasud_developers"]

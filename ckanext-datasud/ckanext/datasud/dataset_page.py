@@ -36,8 +36,9 @@ PREVIEW_ANCHOR = "apercu"
 PREVIEW_FORMATS = {"csv", "geojson"}
 PREVIEW_MEDIA_TYPES = {"text/csv", "application/csv", "application/geo+json", "application/vnd.geo+json"}
 
-#: The DCAT exports linked from the page: (ckanext-dcat format, label).
-DCAT_FORMATS = (("ttl", "Turtle"), ("rdf", "RDF/XML"), ("jsonld", "JSON-LD"))
+#: The DCAT exports linked from the page: (ckanext-dcat format, label, media type).
+DCAT_FORMATS = (("ttl", "Turtle", "text/turtle"), ("rdf", "RDF/XML", "application/rdf+xml"),
+                ("jsonld", "JSON-LD", "application/ld+json"))
 
 _YEAR = re.compile(r"^\s*(\d{4})")
 
@@ -112,10 +113,10 @@ def datasud_open_links(pkg: dict) -> list[dict[str, str]]:
     """The dataset for machines: the Action API's ``package_show`` and the DCAT exports."""
     name = pkg.get("name") or pkg.get("id")
     api = tk.url_for("api.action", logic_function="package_show", ver=3, id=name, qualified=True)
-    links = [{"label": tk._("Action API (JSON)"), "url": api, "kind": "api"}]
-    for fmt, label in DCAT_FORMATS:
-        links.append({"label": f"DCAT ({label})", "url": tk.url_for("dcat.read_dataset", _id=name, _format=fmt,
-                                                                  qualified=True), "kind": fmt})
+    links = [{"label": tk._("Action API (JSON)"), "url": api, "kind": "api", "media_type": "application/json"}]
+    for fmt, label, media_type in DCAT_FORMATS:
+        url = tk.url_for("dcat.read_dataset", _id=name, _format=fmt, qualified=True)
+        links.append({"label": f"DCAT ({label})", "url": url, "kind": fmt, "media_type": media_type})
     return links
 
 

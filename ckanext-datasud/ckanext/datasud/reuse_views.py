@@ -10,14 +10,15 @@
   « Publier » and « Refuser » (with a reason).
 
 Everything goes through the actions (``logic/reuse_action.py``) as the current user, so the
-pages show exactly what the API would. Every POST checks the form's CSRF token here
-(``pages_views.csrf_valid``), as CKAN's own check skips requests without a session.
+pages show exactly what the API would. Every POST from a browser session checks the form's CSRF token here
+(``pages_views.csrf_valid``); a request authenticated by an API token (which a browser
+never adds by itself) is exempt, as CKAN exempts it.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user
@@ -38,6 +39,13 @@ def _context() -> dict[str, Any]:
 
 def _login_first():
     return tk.redirect_to("user.login", came_from=request.full_path.rstrip("?"))
+
+
+def _form_checked() -> bool:
+    """The CSRF token of a logged-in browser session; API-token requests are exempt."""
+    if g.get("login_via_auth_header") and current_user.is_authenticated:
+        return True
+    return csrf_valid()
 
 
 def _expired_form() -> str:
@@ -88,7 +96,7 @@ def new():
         data["datasets"] = _prefilled_datasets()
         return _render_form(data, {})
     data = {field: (request.form.get(field) or "").strip() for field in FORM_FIELDS}
-    if not csrf_valid():
+    if not _form_checked():
         return _render_form(data, {}, 400, _expired_form())
     data_dict = dict(data)
     if request.files.get("image_upload"):
@@ -137,7 +145,7 @@ def moderate(id: str):
     """POST from the moderation queue or the reuse's page: publish or reject."""
     if not current_user.is_authenticated:
         return _login_first()
-    if not csrf_valid():
+    if not _form_checked():
         tk.h.flash_error(_expired_form())
         return tk.redirect_to("datasud_reuses.moderation")
     decision = request.form.get("decision", "")
@@ -168,7 +176,7 @@ def _back(reuse_id: str):
 def delete(id: str):
     if not current_user.is_authenticated:
         return _login_first()
-    if not csrf_valid():
+    if not _form_checked():
         tk.h.flash_error(_expired_form())
         return tk.redirect_to("datasud_reuses.read", id=id)
     try:

@@ -233,7 +233,7 @@ def test_documents_are_listed_apart_from_data_on_the_page(app, sysadmin_headers,
 def test_reference_mode_is_shown_on_the_page(app, sysadmin_headers, org):
     create(app, sysadmin_headers, **base(org, publication_mode="reference", url="https://www.atmosud.org/donnees"))
     page = app.get("/dataset/jeu-test", headers=sysadmin_headers).body
-    assert "Référencé" in page
+    assert "Données référencées" in page  # the publication mode under the title (test_dataset_page.py)
     assert "Cette fiche décrit des données conservées sur le site du producteur" in page
     assert 'href="https://www.atmosud.org/donnees"' in page
 

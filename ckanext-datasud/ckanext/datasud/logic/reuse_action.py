@@ -167,22 +167,32 @@ def _uploaded_image(data_dict: dict, data: dict):
 
 
 def datasud_reuse_create(context, data_dict):
-    """Declare a reuse of DataSud's data; it waits for the programme team's moderation.
+    """Declare a reuse of DataSud's data (any logged-in user); it waits for the
+    programme team's moderation (state ``pending``) before anyone else sees it.
 
-    Any logged-in user. Parameters:
+    :param title: 3 to 200 characters
+    :type title: string
+    :param description: 10 to 5000 characters of plain text (shown as written: HTML is
+        shown as text, never interpreted)
+    :type description: string
+    :param url: the reuse's address, ``http://`` or ``https://`` only
+    :type url: string
+    :param type: ``application``, ``visualization``, ``article``, ``api``,
+        ``publication`` (study or publication) or ``other``
+    :type type: string
+    :param datasets: the datasets used, 1 to 20, each by id, name or the address of its
+        page; each must be a published public dataset
+    :type datasets: list of strings, or a string with one per line
+    :param image_upload: an image file, sent as multipart form data (PNG, JPEG, GIF or
+        WebP, checked on its content; at most ``ckan.max_image_size`` MB) (optional)
+    :type image_upload: file
+    :param image_url: or the ``https://`` address of an image (optional)
+    :type image_url: string
 
-    - ``title`` (3 to 200 characters), ``description`` (10 to 5000 characters, plain
-      text: shown as written, HTML included);
-    - ``url``: the reuse's address (``http://`` or ``https://``);
-    - ``type``: ``application``, ``visualization``, ``article``, ``api``,
-      ``publication`` (study or publication) or ``other``;
-    - ``image_upload`` (optional): an image file sent as multipart form data (PNG, JPEG,
-      GIF or WebP, at most ``ckan.max_image_size`` MB), or ``image_url``: an ``https://``
-      image address;
-    - ``datasets``: 1 to 20 datasets used, by id, name or page address (a list, or a text
-      with one per line); each must be a published public dataset.
-
-    Returns the reuse (``datasud_reuse_show``), in state ``pending``.
+    :returns: the reuse, as ``datasud_reuse_show`` gives it to its declarant
+    :rtype: dict
+    :raises NotAuthorized: (403) not logged in
+    :raises ValidationError: (409) a French message per field refused
     """
     tk.check_access("datasud_reuse_create", context, data_dict)
     user_name = context.get("user")
@@ -224,15 +234,21 @@ def _dictized(reuse: Reuse, user_name: Optional[str]) -> dict[str, Any]:
 
 @tk.side_effect_free
 def datasud_reuse_show(context, data_dict):
-    """A reuse: ``id``. Published ones for everyone; a pending or rejected one for the
+    """A reuse. Published ones for everyone; a pending or rejected one for the
     programme team and its declarant only.
 
-    Gives ``id``, ``title``, ``description``, ``url``, ``type`` and ``type_label``,
-    ``image_url`` and ``image_display_url``, ``state`` (``pending``, ``published``,
-    ``rejected``), ``created``, ``published`` and ``datasets`` (the public datasets it
-    uses: ``id``, ``name``, ``title``; a dataset withdrawn since is left out). The
-    programme team and the declarant also get ``declared_by``, ``moderated_by``,
-    ``moderated`` and ``rejection_reason``.
+    :param id: the reuse's id
+    :type id: string
+
+    :returns: ``id``, ``title``, ``description``, ``url``, ``type`` and ``type_label``,
+        ``image_url`` and ``image_display_url``, ``state`` (``pending``, ``published``,
+        ``rejected``), ``created``, ``published`` and ``datasets`` (the public datasets
+        it uses: ``id``, ``name``, ``title``; a dataset withdrawn since is left out). The
+        programme team and the declarant also get ``declared_by``, ``moderated_by``,
+        ``moderated`` and ``rejection_reason``.
+    :rtype: dict
+    :raises ObjectNotFound: (404) no such reuse
+    :raises NotAuthorized: (403) a reuse not published, to someone else
     """
     reuse = _get(data_dict)
     tk.check_access("datasud_reuse_show", context, data_dict)
@@ -241,12 +257,22 @@ def datasud_reuse_show(context, data_dict):
 
 @tk.side_effect_free
 def datasud_reuse_list(context, data_dict):
-    """Reuses, newest first: ``{"count": n, "results": [reuse, ...]}``.
+    """Reuses, newest first.
 
-    Parameters (all optional): ``state`` (``published`` by default, for everyone;
-    ``pending`` or ``rejected``: all of them for the programme team, a user's own for any
-    other logged-in user), ``dataset`` (id or name: the reuses using it), ``limit``
-    (20 by default, at most 100) and ``offset``.
+    :param state: ``published`` (the default, for everyone), ``pending`` or ``rejected``
+        (all of them for the programme team, one's own for any other logged-in user)
+    :type state: string
+    :param dataset: only the reuses using this dataset (id or name) (optional)
+    :type dataset: string
+    :param limit: how many, 20 by default, at most 100
+    :type limit: int
+    :param offset: how many to skip (paging)
+    :type offset: int
+
+    :returns: ``{"count": n, "results": [reuse, ...]}`` (each as ``datasud_reuse_show``)
+    :rtype: dict
+    :raises NotAuthorized: (403) ``pending`` or ``rejected`` asked without logging in, or
+        a dataset the caller may not see
     """
     tk.check_access("datasud_reuse_list", context, data_dict)
     data_dict = data_dict or {}
@@ -286,10 +312,23 @@ def _paging(data_dict: dict) -> tuple[int, int]:
 
 
 def datasud_reuse_moderate(context, data_dict):
-    """Publish or reject a reuse (the programme team): ``id``, ``decision`` (``publish``
-    or ``reject``), ``reason`` (required to reject, at most 2000 characters; sent to the
-    declarant). A published reuse can be rejected later (a dead link), a rejected one
-    published. The declarant is told by e-mail. Returns the reuse."""
+    """Publish or reject a reuse (the programme team). A published reuse can be rejected
+    later (a dead link), a rejected one published. The declarant is told by e-mail.
+
+    :param id: the reuse's id
+    :type id: string
+    :param decision: ``publish`` or ``reject``
+    :type decision: string
+    :param reason: why it is rejected (required to reject, at most 2000 characters; sent
+        to the declarant)
+    :type reason: string
+
+    :returns: the reuse, as ``datasud_reuse_show`` gives it to the programme team
+    :rtype: dict
+    :raises NotAuthorized: (403) not the programme team
+    :raises ValidationError: (409) an unknown decision, no reason to reject, or the reuse
+        already in that state
+    """
     tk.check_access("datasud_reuse_moderate", context, data_dict)
     decision = data_dict.get("decision")
     if decision not in DECISIONS:
@@ -320,8 +359,13 @@ def datasud_reuse_moderate(context, data_dict):
 
 
 def datasud_reuse_delete(context, data_dict):
-    """Delete a reuse (``id``) and its uploaded image: the programme team, or its
-    declarant while it is pending."""
+    """Delete a reuse and its uploaded image: the programme team, or its declarant while
+    it is pending.
+
+    :param id: the reuse's id
+    :type id: string
+    :raises NotAuthorized: (403) someone else, or the declarant once it was moderated
+    """
     reuse = _get(data_dict)
     tk.check_access("datasud_reuse_delete", context, data_dict)
     image = reuse.image_url

@@ -111,26 +111,4 @@ def test_catalogue_lists_public_datasets(app):
     assert "Équipements sportifs" in titles
 
 
-# --- DCAT-AP conformance: the official SEMIC SHACL shapes (tests/fixtures/dcat-ap-shacl) --
-
-SHACL = __import__("pathlib").Path(__file__).resolve().parent / "fixtures" / "dcat-ap-shacl"
-
-
-@pytest.mark.parametrize("version,files", [
-    ("3.0.0", ["shapes.ttl", "range.ttl"]),
-    ("2.1.1", ["dcat-ap_2.1.1_shacl_shapes.ttl", "dcat-ap_2.1.1_shacl_range.ttl"]),
-])
-def test_demo_catalogue_conforms_to_dcat_ap(app, version, files):
-    """Zero violations of the mandatory shapes and of the range shapes, over the demo catalogue."""
-    from pyshacl import validate
-    from ckanext.datasud import demo
-
-    demo.ensure_sysadmin("admin", "mot de passe de test", "admin@example.org")
-    demo.load("admin")
-    data = Graph().parse(data=app.get("/catalog.ttl").body, format="turtle")
-    assert len(list(data.subjects(RDF.type, DCAT.Dataset))) == len(demo.demo_content()["datasets"])
-    shapes = Graph()
-    for name in files:
-        shapes.parse(SHACL / version / name, format="turtle")
-    conforms, _, report = validate(data, shacl_graph=shapes, inference="none")
-    assert conforms, report
+# DCAT-AP conformance (SEMIC's SHACL shapes, tests/fixtures/dcat-ap-shacl): tests/test_dcat_conformance.py

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextvars import ContextVar
 from typing import Optional
 
 from rdflib import BNode, Literal, Namespace, URIRef
@@ -48,6 +49,10 @@ from ckanext.datasud.harvesting import geometry, mapping, themes
 from ckanext.datasud.harvesting.mapping import KEYWORDS_AS_WRITTEN, LANDING_PAGES
 
 LANGUAGE_FRA = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
+#: The DCAT-AP version of the base profile running (set by dcat_endpoints.py while it
+#: serialises): "2" for ``euro_dcat_ap_2``, whose SHACL shapes (2.1.1) know SHA-1 checksums only.
+DCAT_AP_VERSION: ContextVar[str] = ContextVar("datasud_dcat_ap_version", default="3")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 # ADMS publisher types of DataSud's kinds of partner (organization.yaml's partner_type)
 PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
@@ -615,6 +620,23 @@ class DataSudDCATProfile(RDFProfile):
                 node = URIRef(IANA_MEDIA_TYPE + str(value).strip().lower())
                 g.add((distribution, DCAT.mediaType, node))
                 g.add((node, RDF.type, DCT.MediaType))
+        # Checksums: DataSud stores "sha256:<hex>"; SPDX wants the hexadecimal value alone
+        # (xsd:hexBinary) and the algorithm as spdx:checksumAlgorithm_<name>. DCAT-AP 2.1.1
+        # knows SHA-1 only: other checksums are left out of its output.
+        for checksum in list(g.objects(distribution, SPDX.checksum)):
+            for value in list(g.objects(checksum, SPDX.checksumValue)):
+                name, _, digest = str(value).rpartition(":")
+                name = name or {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}.get(len(digest), "")
+                if not name or (DCAT_AP_VERSION.get() == "2" and name != "sha1"):
+                    g.remove((distribution, SPDX.checksum, checksum))
+                    g.remove((checksum, None, None))
+                    break
+                g.remove((checksum, SPDX.checksumValue, value))
+                g.add((checksum, SPDX.checksumValue, Literal(digest, datatype=XSD.hexBinary)))
+                g.remove((checksum, SPDX.algorithm, None))
+                algorithm = SPDX["checksumAlgorithm_" + name]
+                g.add((checksum, SPDX.algorithm, algorithm))
+                g.add((algorithm, RDF.type, SPDX.ChecksumAlgorithm))
         # xsd:decimal, as SEMIC's DCAT-AP SHACL shapes (2.1.1 and 3.0.0) check it. ckanext-dcat's
         # DCAT-AP 3 profile rewrites every byteSize of the graph as xsd:nonNegativeInteger each
         # time it adds a dataset, so the whole graph is set back here, after it.

@@ -38,6 +38,8 @@ import ckan.plugins.toolkit as tk
 from ckanext.dcat.processors import RDFSerializer
 from ckanext.dcat.utils import CONTENT_TYPES, catalog_uri
 
+from ckanext.datasud.dcat import DCAT_AP_VERSION
+
 __all__ = ["dcat_catalog_show", "dcat_catalog_search", "dcat_dataset_show"]
 
 _ = tk._
@@ -185,8 +187,16 @@ def _catalogue(context: dict, data_dict: dict) -> str:
     chosen = profiles(data_dict.get("profiles"))
     query = published_datasets(context, data_dict, page, since)
     serializer = RDFSerializer(profiles=chosen)
-    return serializer.serialize_catalog({}, query["results"], _format=fmt,
-                                        pagination_info=pagination_info(query, fmt, data_dict, since, page))
+    token = DCAT_AP_VERSION.set(dcat_ap_version(chosen))
+    try:
+        return serializer.serialize_catalog({}, query["results"], _format=fmt,
+                                            pagination_info=pagination_info(query, fmt, data_dict, since, page))
+    finally:
+        DCAT_AP_VERSION.reset(token)
+
+
+def dcat_ap_version(chosen: list[str]) -> str:
+    return "2" if chosen[0] == "euro_dcat_ap_2" else "3"
 
 
 @tk.chained_action
@@ -208,7 +218,10 @@ def dcat_dataset_show(up_func, context, data_dict):
     """One dataset in RDF, as its page shows it: not found (404) for who may not see it."""
     fmt = rdf_format(data_dict.get("format"))
     chosen = profiles(data_dict.get("profiles"))
+    token = DCAT_AP_VERSION.set(dcat_ap_version(chosen))
     try:
         return up_func(context, dict(data_dict, format=fmt, profiles=chosen))
     except tk.NotAuthorized:
         raise tk.ObjectNotFound(_("Dataset not found"))
+    finally:
+        DCAT_AP_VERSION.reset(token)

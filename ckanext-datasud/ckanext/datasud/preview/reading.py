@@ -292,7 +292,9 @@ def _sheet_records(sheet) -> Iterator[list[str]]:
     empty = 0
     for values in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
         record = [_spreadsheet_value(v) for v in values]
-        if any(record):
+        while record and not record[-1]:  # read-only sheets pad rows to the widest
+            record.pop()
+        if record:
             empty = 0
             yield record
         else:
@@ -309,32 +311,38 @@ def read_spreadsheet(path: str, rows: int, limit: Optional[int] = None) -> Previ
         return Preview(SPREADSHEET, problem)
     import openpyxl  # defusedxml installed: openpyxl parses without entities
 
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # noqa: BLE001 - an untrusted file: any failure is "unreadable"
-        log.info("XLSX not previewed: %r", error)
-        return Preview(SPREADSHEET, "not_xlsx")
-    try:
-        sheets = workbook.worksheets
-        if not sheets:
-            return Preview(SPREADSHEET, "empty")
-        sheet = sheets[0]
-        records = _sheet_records(sheet)
-        header = next(records, None)
-        if header is None:
-            return Preview(SPREADSHEET, "empty")
-        shown = list(itertools.islice(records, rows))
-        more = next(records, None) is not None
-        preview = _table(SPREADSHEET, [header] + shown, rows)
-        preview.more_rows = more
-        preview.total_rows = None if more else len(shown)
-        preview.sheet, preview.sheets = sheet.title, len(sheets)
-        return preview
-    except Exception as error:  # noqa: BLE001 - same: broken XML inside the zip, bad styles…
-        log.info("XLSX not previewed: %r", error)
-        return Preview(SPREADSHEET, "not_xlsx")
-    finally:
-        workbook.close()
+    # a file object: openpyxl refuses a path without an .xlsx extension (the storage's)
+    with open(path, "rb") as stream:
+        try:
+            workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        except Exception as error:  # noqa: BLE001 - an untrusted file: any failure is "unreadable"
+            log.info("XLSX not previewed: %r", error)
+            return Preview(SPREADSHEET, "not_xlsx")
+        try:
+            return _first_sheet(workbook, rows)
+        except Exception as error:  # noqa: BLE001 - same: broken XML inside the zip, bad styles…
+            log.info("XLSX not previewed: %r", error)
+            return Preview(SPREADSHEET, "not_xlsx")
+        finally:
+            workbook.close()
+
+
+def _first_sheet(workbook, rows: int) -> Preview:
+    sheets = workbook.worksheets
+    if not sheets:
+        return Preview(SPREADSHEET, "empty")
+    sheet = sheets[0]
+    records = _sheet_records(sheet)
+    header = next(records, None)
+    if header is None:
+        return Preview(SPREADSHEET, "empty")
+    shown = list(itertools.islice(records, rows))
+    more = next(records, None) is not None
+    preview = _table(SPREADSHEET, [header] + shown, rows)
+    preview.more_rows = more
+    preview.total_rows = None if more else len(shown)
+    preview.sheet, preview.sheets = sheet.title, len(sheets)
+    return preview
 
 
 # --- GeoJSON ------------------------------------------------------------------------------

@@ -419,3 +419,22 @@ def test_pages_and_forms(app, world):
     assert snippet.select_one(f'[data-reuse="{reuse_id}"] a.datasud-reuse-title')["href"] == \
         f"/reutilisations/{reuse_id}"
     assert snippet.select_one("a.datasud-reuse-declare")["href"] == "/reutilisations/nouvelle?jeu=cales-reutilisees"
+
+
+def test_a_user_has_at_most_ten_reuses_waiting(app, world):
+    user = ckan_factories.User(name="reuse-prolifique", password=PASSWORD)
+    user["headers"] = {"Authorization": ckan_factories.APIToken(user=user["name"])["token"]}
+    for number in range(10):
+        declare(app, world, user, title=f"Réutilisation numéro {number}")
+    refused = api(app, "datasud_reuse_create", user, status=409, title="Une de trop",
+                  description="La onzième en attente.", url="https://exemple.fr", type="other",
+                  datasets=["lycees-reutilises"])
+    assert errors_of(refused)["title"] == [
+        "Vous avez déjà 10 réutilisations en attente de modération : merci d'attendre que l'équipe du "
+        "programme les ait vérifiées."]
+    # the list shows them their reuses waiting, and the programme team's queue oldest first
+    mine = page(Browser(app, "reuse-prolifique").get("/reutilisations")).select_one(".datasud-reuse-mine")
+    assert "Réutilisation numéro 9" in mine.get_text() and "en attente de modération" in mine.get_text()
+    queue = get(app, "datasud_reuse_list", world["equipe"], state="pending", sort="oldest", limit=100).json["result"]
+    created = [r["created"] for r in queue["results"]]
+    assert created == sorted(created) and queue["count"] >= 10

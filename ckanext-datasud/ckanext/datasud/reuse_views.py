@@ -60,13 +60,17 @@ def index():
         page = 1
     result = tk.get_action("datasud_reuse_list")(_context(), {
         "state": "published", "limit": PER_PAGE, "offset": (page - 1) * PER_PAGE})
-    pending = 0
-    if reuses.is_programme_team(_context()["user"]):
+    pending, mine = 0, []
+    team = reuses.is_programme_team(_context()["user"])
+    if team:
         pending = tk.get_action("datasud_reuse_list")(_context(), {"state": "pending", "limit": 1})["count"]
+    elif current_user.is_authenticated:  # the user's own reuses not published
+        for state in ("pending", "rejected"):
+            mine += tk.get_action("datasud_reuse_list")(_context(), {"state": state, "limit": 20})["results"]
     return tk.render("datasud/reuses/index.html", {
         "reuses": result["results"], "count": result["count"], "page": page,
         "has_next": page * PER_PAGE < result["count"], "pending_count": pending,
-        "is_programme_team": reuses.is_programme_team(_context()["user"])})
+        "is_programme_team": team, "mine": mine})
 
 
 def _prefilled_datasets() -> str:
@@ -136,9 +140,8 @@ def moderation():
         return _login_first()
     if not reuses.is_programme_team(current_user.name):
         return tk.abort(403, _("Only the DataSud programme team moderates reuses."))
-    result = tk.get_action("datasud_reuse_list")(_context(), {"state": "pending", "limit": 100})
-    pending = sorted(result["results"], key=lambda r: r["created"] or "")
-    return tk.render("datasud/reuses/moderation.html", {"reuses": pending, "count": result["count"]})
+    result = tk.get_action("datasud_reuse_list")(_context(), {"state": "pending", "limit": 100, "sort": "oldest"})
+    return tk.render("datasud/reuses/moderation.html", {"reuses": result["results"], "count": result["count"]})
 
 
 def moderate(id: str):

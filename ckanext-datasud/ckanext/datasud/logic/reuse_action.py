@@ -35,6 +35,8 @@ URL_LENGTH = 2000
 REASON_LENGTH = 2000
 LIST_LIMIT = (20, 100)
 DECISIONS = {"publish": "published", "reject": "rejected"}
+#: Reuses a user (not of the programme team) may have waiting for moderation at once.
+MAX_PENDING_PER_USER = 10
 # A dataset's page address (…/dataset/<name>, with or without a language prefix)
 DATASET_PATH = re.compile(r"/dataset/([A-Za-z0-9_-]{1,100})/?$")
 
@@ -192,11 +194,17 @@ def datasud_reuse_create(context, data_dict):
     :returns: the reuse, as ``datasud_reuse_show`` gives it to its declarant
     :rtype: dict
     :raises NotAuthorized: (403) not logged in
-    :raises ValidationError: (409) a French message per field refused
+    :raises ValidationError: (409) a French message per field refused; or (``title``)
+        the declarant already has 10 reuses waiting for moderation
     """
     tk.check_access("datasud_reuse_create", context, data_dict)
     user_name = context.get("user")
     user_id = reuses.user_id_of(user_name)
+    if not reuses.is_programme_team(user_name) and model.Session.query(Reuse).filter(
+            Reuse.user_id == user_id, Reuse.state == "pending").count() >= MAX_PENDING_PER_USER:
+        raise tk.ValidationError({"title": [_(
+            "You already have {count} reuses waiting for moderation: please wait for the programme team to "
+            "check them.").format(count=MAX_PENDING_PER_USER)]})
     data, _references = _validated(data_dict, user_name)
     upload = _uploaded_image(data_dict, data)
     reuse = Reuse(title=data["title"], description=data["description"], url=data["url"],
@@ -268,6 +276,8 @@ def datasud_reuse_list(context, data_dict):
     :type limit: int
     :param offset: how many to skip (paging)
     :type offset: int
+    :param sort: ``newest`` (the default) or ``oldest`` first (the moderation queue)
+    :type sort: string
 
     :returns: ``{"count": n, "results": [reuse, ...]}`` (each as ``datasud_reuse_show``)
     :rtype: dict
@@ -293,8 +303,11 @@ def datasud_reuse_list(context, data_dict):
         query = query.join(ReuseDataset, ReuseDataset.reuse_id == Reuse.id).filter(
             ReuseDataset.package_id == package.id)
     count = query.count()
-    order = Reuse.moderated.desc() if state != "pending" else Reuse.created.desc()
-    rows = query.order_by(order, Reuse.created.desc(), Reuse.id).offset(offset).limit(limit).all()
+    if data_dict.get("sort") == "oldest":
+        order = [Reuse.created, Reuse.id]
+    else:
+        order = [Reuse.moderated.desc() if state != "pending" else Reuse.created.desc(), Reuse.created.desc(), Reuse.id]
+    rows = query.order_by(*order).offset(offset).limit(limit).all()
     datasets = reuses.public_datasets(r.id for r in rows)
     return {"count": count, "results": [
         reuses.dictize(r, datasets[r.id], internal=reuses.may_see_unpublished(r, user_name)) for r in rows]}

@@ -22,6 +22,8 @@ pytestmark = pytest.mark.browser
 
 DATASET = "lycees-publics"
 TITLE = "Localisation des lycées publics ouverts"
+LONG_TITLE = "Inventaire détaillé " + " ".join(["des équipements sportifs et culturels"] * 5)
+LONG_NOTES = "Un paragraphe très long. " * 100 + "https://www.exemple.fr/" + "tres-long-chemin-" * 20
 
 
 def count_of(text: str) -> int:
@@ -91,6 +93,15 @@ def test_on_a_phone_title_mode_and_download_first_then_the_count_goes_up(portal,
     assert count_of(item.find_element(By.CSS_SELECTOR, ".datasud-download-count").text) == file_count + 1
     assert count_of(driver.find_element(By.CSS_SELECTOR, ".datasud-dataset-download-count").text) \
         == dataset_count + 1
+
+    # odd data: a very long title, a description with a word longer than the phone, no file
+    from tests import factories
+    factories.Dataset(name="titre-tres-long", title=LONG_TITLE, notes=LONG_NOTES)
+    driver.get(f"{portal}/dataset/titre-tres-long")
+    title = driver.find_element(By.TAG_NAME, "h1")
+    assert squeeze(title.text) == LONG_TITLE
+    assert top(driver, title) < PHONE[1] / 2
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE[0]
 
 
 def test_on_a_desktop_the_sidebar_beside_and_nothing_serious_for_axe(portal, chromium):  # noqa: F811

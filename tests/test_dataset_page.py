@@ -189,7 +189,7 @@ def test_citation_and_the_api_and_dcat_links_that_work(app, world):
     shown = squeeze(page.select_one("#dataset-open-links").get_text())
     for href in links.values():
         assert href in shown
-    api = app.get(f"/api/3/action/package_show?id=equipements-sportifs").json["result"]
+    api = app.get("/api/3/action/package_show?id=equipements-sportifs").json["result"]
     assert api["name"] == "equipements-sportifs"
     for ext, media_type, marker in (("ttl", "text/turtle", "dcat:Dataset"),
                                     ("rdf", "application/rdf+xml", "dcat:Dataset"),

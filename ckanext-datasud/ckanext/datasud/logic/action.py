@@ -170,7 +170,8 @@ def datasud_convention_create(context, data_dict):
 
 
 def _get(data_dict) -> Convention:
-    convention = model.Session.get(Convention, tk.get_or_bust(data_dict, "id"))
+    reference = tk.get_or_bust(data_dict, "id")
+    convention = model.Session.get(Convention, reference) if isinstance(reference, str) else None
     if convention is None:
         raise tk.ObjectNotFound(_("Convention not found"))
     return convention

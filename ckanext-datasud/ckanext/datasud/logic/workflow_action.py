@@ -45,7 +45,8 @@ def state_of(package_id: str) -> str:
 
 
 def _package(data_dict) -> model.Package:
-    package = model.Package.get(tk.get_or_bust(data_dict, "id"))
+    reference = tk.get_or_bust(data_dict, "id")
+    package = model.Package.get(reference) if isinstance(reference, str) else None  # a number, a list: none
     if package is None or package.state == "deleted" or package.type != "dataset":
         raise tk.ObjectNotFound(_("Dataset not found"))
     return package

@@ -167,9 +167,10 @@ def test_conventions_tab_says_the_override_lets_the_region_publish(app, demo):
 
 
 def test_becoming_a_partner_leads_to_the_contact_form(app, demo):
-    page = soup_of(app.get("/partenaires"))
-    link = page.find("a", string=re.compile("devenir partenaire", re.I))
-    assert link is not None
-    assert link["href"] == "/contact?sujet=partenariat"
-    form = soup_of(app.get(link["href"]))
+    for url in ("/partenaires", "/", "/a-propos"):
+        page = soup_of(app.get(url))
+        links = [a for a in page.find_all("a") if re.search("devenir partenaire", a.get_text(), re.I)]
+        assert links, url
+        assert {a["href"] for a in links} == {"/contact?sujet=partenariat"}, url
+    form = soup_of(app.get("/contact?sujet=partenariat"))
     assert form.select_one("input[name=subject]")["value"] == "Devenir partenaire de DataSud"

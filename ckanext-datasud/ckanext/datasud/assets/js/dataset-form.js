@@ -171,7 +171,7 @@ this.ckan.module('datasud-dataset-form', function ($) {
       var config = {};
       try { config = JSON.parse(container.getAttribute('data-map-config') || '{}'); } catch (e) { config = {}; }
       this.localiseDraw();
-      var map = ckan.commonLeafletMap(container, config, {attributionControl: true});
+      var map = ckan.commonLeafletMap(container, config, {attributionControl: false});  // common_map adds its own
       this.map = map;
       this.drawn = new L.FeatureGroup().addTo(map);
       map.addControl(new L.Control.Draw({

@@ -408,6 +408,10 @@ def test_pages_and_forms(app, world):
     assert read.select_one("h1").get_text(strip=True) == "Déclarée par le formulaire"
     assert read.select_one(".datasud-reuse-moderation") is None and read.select_one(".datasud-reuse-delete") is None
     assert app.get("/reutilisations/pas-une-reutilisation", status=None).status_code == 404
+    assert app.get("/reutilisations?page=999", status=None).status_code == 404
+    assert app.get("/reutilisations?page=abc").status_code == 200
+    english = page(app.get("/en/reutilisations"))
+    assert english.select_one("h1").get_text(strip=True) == "Reuses"
 
     # the dataset page's snippet (included by the dataset page)
     import ckan.plugins.toolkit as tk

@@ -60,6 +60,8 @@ def index():
         page = 1
     result = tk.get_action("datasud_reuse_list")(_context(), {
         "state": "published", "limit": PER_PAGE, "offset": (page - 1) * PER_PAGE})
+    if page > 1 and not result["results"]:
+        return tk.abort(404, _("Page not found"))
     pending, mine = 0, []
     team = reuses.is_programme_team(_context()["user"])
     if team:

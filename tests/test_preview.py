@@ -241,6 +241,47 @@ def test_pdf_checked_by_its_header_and_kinds_by_format_type_or_extension():
 
 # --- Through the app -----------------------------------------------------------------------
 
+FILES = {  # name: (bytes, format)
+    "lycees.csv": (LYCEES.encode("cp1252"), "CSV"),
+    "page.csv": (HTML_AS_CSV, "CSV"),
+    "cales-cassees.geojson": (b"{\"type\": \"FeatureCollection\", \"features\": [", "GeoJSON"),
+    "budget-pas-zip.xlsx": (LYCEES.encode(), "XLSX"),
+    "deliberation-html.pdf": (HTML_AS_CSV, "PDF"),
+    "gros.csv": (LYCEES.encode() * 40, "CSV"),
+    "vide.csv": (b"", "CSV"),
+    "cales.geojson": (json.dumps(CALES).encode(), "GeoJSON"),
+    "deliberation.pdf": (PDF_BYTES, "PDF"),
+    "budget.xlsx": (workbook([["poste", "montant"], ["Lycées", 1250000.5], ["Transports", 980000]]), "XLSX"),
+    "ancien.csv": (LYCEES.encode(), "CSV"),
+}
+
+
+def _stored_files(files: dict, **dataset) -> dict:
+    """A dataset whose resources are files in DataSud's storage, made in one package_create
+    (a resource_create per file would reindex the dataset each time): {name: resource}."""
+    resources = [{"name": name, "url": name, "url_type": "upload", "format": file_format, "size": len(data),
+                  "mimetype": {"CSV": "text/csv", "PDF": "application/pdf"}.get(file_format)}
+                 for name, (data, file_format) in files.items()]
+    created = factories.Dataset(resources=resources, **dataset)
+    by_name = {r["name"]: r for r in created["resources"]}
+    for name, (data, _format) in files.items():
+        path = reading.stored_path(by_name[name])
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as stream:
+            stream.write(data)
+    return {"dataset": created, **by_name}
+
+
+@pytest.fixture(scope="module")
+def stored_files(clean_module_db):
+    sysadmin = ckan_factories.Sysadmin()
+    files = _stored_files(FILES, title="Lycées publics de la région")
+    link = helpers.call_action("resource_create", {"user": sysadmin["name"]}, package_id=files["dataset"]["id"],
+                               name="Fiche", format="CSV", url="https://data.example.org/lycees.csv")
+    private = _stored_files({"cache.pdf": (PDF_BYTES, "PDF")}, private=True)
+    return {**files, "link": link, "private": private, "sysadmin": sysadmin}
+
+
 def page(app, dataset, resource, status=200) -> BeautifulSoup:
     response = app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}", status=status)
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")
@@ -254,16 +295,8 @@ def views_of(resource) -> list[str]:
     return [v["view_type"] for v in helpers.call_action("resource_view_list", id=resource["id"])]
 
 
-@pytest.fixture
-def sysadmin():
-    return ckan_factories.Sysadmin()
-
-
-@pytest.mark.usefixtures("clean_index")
-def test_resource_page_title_download_preview_then_information(app, create_with_upload, sysadmin):
-    dataset = factories.Dataset(title="Lycées publics de la région")
-    resource = create_with_upload(LYCEES.encode("cp1252"), "lycees.csv", context={"user": sysadmin["name"]},
-                                  package_id=dataset["id"], name="Lycées publics (CSV)", format="CSV")
+def test_resource_page_title_download_preview_then_information(app, stored_files):
+    dataset, resource = stored_files["dataset"], stored_files["lycees.csv"]
     assert views_of(resource) == ["datasud_preview"]  # ckan.views.default_views
 
     soup = page(app, dataset, resource)
@@ -271,7 +304,7 @@ def test_resource_page_title_download_preview_then_information(app, create_with_
     order = [e for e in content.find_all(True) if e.name == "h1" or "datasud-download-button" in (e.get("class") or [])
              or e.get("id") == "apercu"]
     assert [e.name for e in order] == ["h1", "a", "section"]  # title, « Télécharger », preview
-    assert text(order[0]) == "Lycées publics (CSV)"
+    assert text(order[0]) == "lycees.csv"
     button = order[1]
     assert button["href"] == f"/dataset/{dataset['name']}/resource/{resource['id']}/telecharger"
     assert text(button) == "Télécharger (CSV, 76 o)"
@@ -293,25 +326,23 @@ def test_resource_page_title_download_preview_then_information(app, create_with_
                    "Copié le", "Erreur de copie", "Url type", "Position", "Cache last updated"):
         assert hidden not in text(soup), hidden
     technical = info.select_one("details.datasud-resource-technical")
-    assert technical is not None and "Type de média" in text(technical)  # set by the upload: folded, not hidden
+    assert technical is not None and "Type de média" in text(technical)  # set: folded, not hidden
     assert not soup.select(".secondary tr")  # scheming's stray licence row is gone
 
 
-@pytest.mark.usefixtures("clean_index")
 @pytest.mark.ckan_config("ckanext.datasud.preview.max_size", 2000)
-def test_odd_files_say_preview_unavailable_in_french_never_an_error(app, create_with_upload, sysadmin):
-    dataset = factories.Dataset()
-    context = {"user": sysadmin["name"]}
+def test_odd_files_say_preview_unavailable_in_french_never_an_error(app, stored_files):
+    dataset = stored_files["dataset"]
     cases = [
-        (HTML_AS_CSV, "page.csv", "CSV", "ne peut pas être lu comme un CSV"),
-        (b"{\"type\": \"FeatureCollection\", \"features\": [", "cales.geojson", "GeoJSON", "n'est pas un GeoJSON valide"),
-        (LYCEES.encode(), "budget.xlsx", "XLSX", "ne peut pas être lu comme un classeur Excel"),
-        (HTML_AS_CSV, "deliberation.pdf", "PDF", "n'est pas un document PDF"),
-        (LYCEES.encode() * 40, "gros.csv", "CSV", "trop volumineux pour être prévisualisé (3,1 Ko ; l'aperçu s'arrête à 2 Ko)"),
-        (b"", "vide.csv", "CSV", "Le fichier est vide."),
+        ("page.csv", "ne peut pas être lu comme un CSV"),
+        ("cales-cassees.geojson", "n'est pas un GeoJSON valide"),
+        ("budget-pas-zip.xlsx", "ne peut pas être lu comme un classeur Excel"),
+        ("deliberation-html.pdf", "n'est pas un document PDF"),
+        ("gros.csv", "trop volumineux pour être prévisualisé (3,1 Ko ; l'aperçu s'arrête à 2 Ko)"),
+        ("vide.csv", "Le fichier est vide."),
     ]
-    for data, name, file_format, message in cases:
-        resource = create_with_upload(data, name, context=context, package_id=dataset["id"], name=name, format=file_format)
+    for name, message in cases:
+        resource = stored_files[name]
         soup = page(app, dataset, resource)
         unavailable = soup.select_one("#apercu .datasud-preview-unavailable")
         assert unavailable is not None, name
@@ -323,21 +354,11 @@ def test_odd_files_say_preview_unavailable_in_french_never_an_error(app, create_
         assert app.get(f"/dataset/{dataset['name']}/resource/{resource['id']}/apercu", status=404)
 
 
-@pytest.mark.usefixtures("clean_index")
-def test_geojson_and_pdf_previews_and_their_file_url(app, create_with_upload, sysadmin):
-    dataset = factories.Dataset()
-    context = {"user": sysadmin["name"]}
-    cales = create_with_upload(json.dumps(CALES), "cales.geojson", context=context, package_id=dataset["id"],
-                               name="Cales", format="GeoJSON")
-    pdf = create_with_upload(PDF_BYTES, "deliberation.pdf", context=context, package_id=dataset["id"],
-                             name="Délibération", format="PDF")
-    csv_file = create_with_upload(LYCEES, "lycees.csv", context=context, package_id=dataset["id"],
-                                  name="Lycées", format="CSV")
-    budget = create_with_upload(workbook([["poste", "montant"], ["Lycées", 1250000.5], ["Transports", 980000]]),
-                                "budget.xlsx", context=context, package_id=dataset["id"], name="Budget", format="XLSX")
+def test_xlsx_geojson_and_pdf_previews_and_their_file_url(app, stored_files):
+    dataset, cales, pdf = stored_files["dataset"], stored_files["cales.geojson"], stored_files["deliberation.pdf"]
     base = f"/dataset/{dataset['name']}/resource"
 
-    soup = page(app, dataset, budget)
+    soup = page(app, dataset, stored_files["budget.xlsx"])
     assert [text(th) for th in soup.select("#apercu thead th")] == ["poste", "montant"]
     assert [[text(td) for td in tr.find_all("td")] for tr in soup.select("#apercu tbody tr")] == \
         [["Lycées", "1250000.5"], ["Transports", "980000"]]
@@ -352,7 +373,7 @@ def test_geojson_and_pdf_previews_and_their_file_url(app, create_with_upload, sy
 
     soup = page(app, dataset, pdf)
     frame = soup.select_one("#apercu iframe.datasud-preview-pdf")
-    assert frame["src"] == f"{base}/{pdf['id']}/apercu" and frame["title"] == "Aperçu du document Délibération"
+    assert frame["src"] == f"{base}/{pdf['id']}/apercu" and frame["title"] == "Aperçu du document deliberation.pdf"
 
     conn = redis.Redis.from_url(tk.config["ckan.redis.url"])
     before = conn.hgetall(downloads.pending_key())
@@ -369,46 +390,35 @@ def test_geojson_and_pdf_previews_and_their_file_url(app, create_with_upload, sy
     conn.close()
 
     # only the kinds the browser draws, only the dataset's own resources, only for who may see them
-    app.get(f"{base}/{csv_file['id']}/apercu", status=404)
-    app.get(f"/dataset/{factories.Dataset()['name']}/resource/{pdf['id']}/apercu", status=404)
+    app.get(f"{base}/{stored_files['lycees.csv']['id']}/apercu", status=404)
+    private, hidden = stored_files["private"]["dataset"], stored_files["private"]["cache.pdf"]
+    app.get(f"/dataset/{private['name']}/resource/{pdf['id']}/apercu", status=404)
     app.get(f"{base}/00000000-0000-0000-0000-000000000000/apercu", status=404)
-    private = factories.Dataset(private=True)
-    hidden = create_with_upload(PDF_BYTES, "cache.pdf", context=context, package_id=private["id"], format="PDF")
     app.get(f"/dataset/{private['id']}/resource/{hidden['id']}/apercu", status=404)
-    app.get(f"/dataset/{private['id']}/resource/{hidden['id']}/apercu",
-            headers={"Authorization": helpers.call_action("api_token_create", context={"user": sysadmin["name"]},
-                                                          user=sysadmin["name"], name="t")["token"]}, status=200)
+    sysadmin = stored_files["sysadmin"]["name"]
+    token = helpers.call_action("api_token_create", {"user": sysadmin}, user=sysadmin, name="apercu")["token"]
+    assert app.get(f"/dataset/{private['id']}/resource/{hidden['id']}/apercu",
+                   headers={"Authorization": token}).data == PDF_BYTES
 
 
-@pytest.mark.usefixtures("clean_index")
-def test_links_have_no_preview_and_older_files_get_theirs_from_ckan_views_create(
-        app, create_with_upload, sysadmin, cli, ckan_config, monkeypatch):
+def test_links_have_no_preview_and_older_files_get_theirs_from_ckan_views_create(app, stored_files, cli):
     from ckan.cli.cli import ckan as ckan_command
 
-    dataset = factories.Dataset()
-    context = {"user": sysadmin["name"]}
-    link = helpers.call_action("resource_create", context, package_id=dataset["id"],
-                               name="Fiche", format="CSV", url="https://data.example.org/lycees.csv")
+    dataset, link, old, fresh = (stored_files[k] for k in ("dataset", "link", "ancien.csv", "lycees.csv"))
+    sysadmin = {"user": stored_files["sysadmin"]["name"]}
     assert views_of(link) == []
     assert "hébergé sur un autre site" in text(page(app, dataset, link).select_one("#apercu"))
 
-    fresh = create_with_upload(LYCEES, "lycees.csv", context=context, package_id=dataset["id"], name="Lycées",
-                               format="CSV")
-    old = create_with_upload(LYCEES, "lycees.csv", context=context, package_id=dataset["id"], name="Lycées 2011",
-                             format="CSV")
     for view in helpers.call_action("resource_view_list", id=old["id"]):  # as before the plugin existed
-        helpers.call_action("resource_view_delete", context, id=view["id"])
+        helpers.call_action("resource_view_delete", dict(sysadmin), id=view["id"])
     assert "Aucun aperçu" in text(page(app, dataset, old).select_one("#apercu"))
-    storage = ckan_config["ckan.storage_path"]
     result = cli.invoke(ckan_command, ["views", "create", "datasud_preview", "-y"])
     assert result.exit_code == 0, result.output
-    monkeypatch.setitem(ckan_config, "ckan.storage_path", storage)  # the command read the configuration again
     # the missing view created; none added where one exists (idempotent), none for a link
     assert views_of(old) == ["datasud_preview"] and views_of(fresh) == ["datasud_preview"] and views_of(link) == []
     assert len(page(app, dataset, old).select("#apercu tbody tr")) == 2
 
     # a file replaced: the new one is shown (the per-worker cache keys on the file's date and size)
-    path = reading.stored_path(old)
-    with open(path, "w", encoding="utf-8") as stream:
+    with open(reading.stored_path(old), "w", encoding="utf-8") as stream:
         stream.write("commune;habitants\nGap;40 000\nDigne;16 000\nBriançon;11 000\n")
     assert [text(th) for th in page(app, dataset, old).select("#apercu thead th")] == ["commune", "habitants"]

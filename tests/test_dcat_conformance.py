@@ -366,6 +366,11 @@ def test_bad_requests_are_a_french_400(app, world):
         assert response.headers["Content-Type"].startswith("text/plain"), url
         body = response.get_data(as_text=True)
         assert words in body.lower() and any(w in body for w in ("doit", "inconnu", "accepte")), (url, body)
+    api = app.get("/api/3/action/dcat_catalog_show", query_string={"format": "ttl", "page": "x"})
+    assert api.status_code == 409 and api.json["success"] is False
+    assert "doit" in api.json["error"]["page"][0]
+    api = app.get("/api/3/action/dcat_catalog_show", query_string={"format": "ttl"})
+    assert api.status_code == 200 and "dcat:Dataset" in api.json["result"]
 
 
 def test_content_negotiation_on_the_catalogue_and_dataset(app, world):

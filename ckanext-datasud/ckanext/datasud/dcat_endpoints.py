@@ -32,7 +32,7 @@ from typing import Any, Optional
 from urllib.parse import urlencode
 
 from dateutil.parser import parse as parse_date
-from flask import Blueprint, Response
+from flask import Blueprint, Response, has_request_context, request
 
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.processors import RDFSerializer
@@ -70,6 +70,15 @@ def refused(exc: CatalogueRequestRefused):
     return Response(exc.message + "\n", status=400, content_type="text/plain; charset=utf-8")
 
 
+def refuse(field: str, message: str):
+    """Refuse a request: a French 400 in plain text on the RDF endpoints, the Action
+    API's own validation error (409, ``{field: [message]}``) through the API
+    (``/api/3/action/dcat_catalog_show?page=x``), which turns any other exception into a 500."""
+    if has_request_context() and request.path.startswith("/api/"):
+        raise tk.ValidationError({field: [message]})
+    raise CatalogueRequestRefused(message)
+
+
 def per_page() -> int:
     return max(1, tk.asint(tk.config.get("ckanext.dcat.datasets_per_page", DEFAULT_PER_PAGE)))
 
@@ -82,7 +91,7 @@ def page_number(value: Any) -> int:
     except ValueError:
         page = 0
     if not 1 <= page <= MAX_PAGE:
-        raise CatalogueRequestRefused(_('The parameter "page" must be a whole number from 1 to {max}.')
+        refuse("page", _('The parameter "page" must be a whole number from 1 to {max}.')
                                       .format(max=MAX_PAGE))
     return page
 
@@ -95,7 +104,7 @@ def modified_since_utc(value: Any) -> Optional[dt.datetime]:
     try:
         moment = parse_date(text)
     except (ValueError, OverflowError):
-        raise CatalogueRequestRefused(_(
+        refuse("modified_since", _(
             'The parameter "modified_since" must be an ISO 8601 date, e.g. 2024-01-31 or '
             '2024-01-31T08:00:00Z.'))
     if moment.tzinfo is not None:
@@ -106,7 +115,7 @@ def modified_since_utc(value: Any) -> Optional[dt.datetime]:
 def rdf_format(value: Any) -> str:
     fmt = str(value or "xml").strip().lower()
     if fmt not in CONTENT_TYPES:
-        raise CatalogueRequestRefused(_("Unknown format \"{format}\": DCAT metadata is served as {formats}.")
+        refuse("format", _("Unknown format \"{format}\": DCAT metadata is served as {formats}.")
                                       .format(format=fmt[:20], formats=", ".join(sorted(CONTENT_TYPES))))
     return fmt
 
@@ -118,7 +127,7 @@ def profiles(value: Any) -> list[str]:
     asked = [str(p).strip() for p in (value or []) if str(p).strip() and str(p).strip() != DATASUD_PROFILE]
     unknown = [p for p in asked if p not in BASE_PROFILES]
     if unknown or len(asked) > 1:
-        raise CatalogueRequestRefused(_('The parameter "profiles" accepts one of: {profiles}.')
+        refuse("profiles", _('The parameter "profiles" accepts one of: {profiles}.')
                                       .format(profiles=", ".join(BASE_PROFILES)))
     configured = tk.config.get("ckanext.dcat.rdf.profiles", "").split()
     base = asked or [p for p in configured if p != DATASUD_PROFILE] or [BASE_PROFILES[0]]

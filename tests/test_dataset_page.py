@@ -14,12 +14,15 @@ real counting URL and are folded by ``downloads.fold()``.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 
 import pytest
 from babel.dates import format_date
+from babel.numbers import format_decimal
 from bs4 import BeautifulSoup
+from werkzeug.datastructures import FileStorage
 
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories as ckan_factories
@@ -28,6 +31,9 @@ from ckan.tests import helpers
 from ckanext.datasud import downloads
 from tests import factories
 
+CSV = "équipement;commune\nStade;Test\n" * 50
+GEOJSON = json.dumps({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "properties": {"nom": "Stade"}, "geometry": {"type": "Point", "coordinates": [5.4, 43.3]}}]})
 LONG_WORD = "Anticonstitutionnellement" * 6
 LONG_TITLE = "Inventaire détaillé " + " ".join(["des équipements sportifs et culturels"] * 5)
 LONG_NOTES = ("Un paragraphe très long. " * 400) + LONG_WORD
@@ -65,11 +71,17 @@ def world(clean_module_db):
         issued="2019-06-15", contact_name="Service des sports", contact_email="sports@ville-de-test.fr",
         spatial='{"type":"Polygon","coordinates":[[[5.3,43.2],[5.5,43.2],[5.5,43.4],[5.3,43.4],[5.3,43.2]]]}',
         themes=["culture-tourisme"], tags=[{"name": "sport"}])
-    csv = helpers.call_action("resource_create", dict(context), package_id=complete["id"], name="Équipements (CSV)",
-                              url="https://data.ville-de-test.fr/equipements.csv", format="CSV", size=1234)
-    geojson = helpers.call_action("resource_create", dict(context), package_id=complete["id"],
-                                  name="Équipements (GeoJSON)", url="https://data.ville-de-test.fr/equipements.geojson",
-                                  format="GeoJSON")
+
+    def upload(name, content, fmt):
+        return helpers.call_action("resource_create", dict(context), package_id=complete["id"], name=name,
+                                   format=fmt, url=name, upload=FileStorage(io.BytesIO(content.encode()), name))
+
+    # files stored on DataSud, which the resource page previews
+    csv = upload("equipements.csv", CSV, "CSV")
+    geojson = upload("equipements.geojson", GEOJSON, "GeoJSON")
+    # links to a partner's site: a CSV (not previewed: not stored here), a file without format nor size
+    link = helpers.call_action("resource_create", dict(context), package_id=complete["id"], name="Équipements (lien)",
+                               url="https://data.ville-de-test.fr/equipements.csv", format="CSV", size=1234)
     bare_file = helpers.call_action("resource_create", dict(context), package_id=complete["id"],
                                     name="Fichier sans format", url="https://data.ville-de-test.fr/fichier")
     document = helpers.call_action("resource_create", dict(context), package_id=complete["id"],
@@ -82,7 +94,7 @@ def world(clean_module_db):
                                    url="https://www.partenaire.example/donnees/air")
     private = factories.Dataset(name="jeu-prive", title="Jeu encore en brouillon", owner_org=org["id"], private=True)
     return {"sysadmin": sysadmin, "editor": editor, "org": org, "complete": complete, "csv": csv,
-            "geojson": geojson, "bare_file": bare_file, "document": document, "bare": bare,
+            "geojson": geojson, "link": link, "bare_file": bare_file, "document": document, "bare": bare,
             "referenced": referenced, "private": private,
             "sysadmin_headers": {"Authorization": ckan_factories.APIToken(user=sysadmin["name"])["token"]},
             "editor_headers": {"Authorization": ckan_factories.APIToken(user=editor["name"])["token"]}}
@@ -132,41 +144,47 @@ def test_one_h1_the_title_then_the_mode_the_licence_and_the_facts(app, world):
 
 
 def test_each_data_file_has_its_download_button_and_count_and_documents_are_apart(app, world, counters):
-    complete, csv, geojson, bare_file = world["complete"], world["csv"], world["geojson"], world["bare_file"]
+    complete, csv, geojson, link, bare_file = (world[k] for k in ("complete", "csv", "geojson", "link", "bare_file"))
     page = soup(app.get("/dataset/equipements-sportifs"))
     items = {item["data-id"]: item for item in page.select("#dataset-resources .resource-item")}
-    assert set(items) == {csv["id"], geojson["id"], bare_file["id"]}  # the document is apart
+    assert set(items) == {csv["id"], geojson["id"], link["id"], bare_file["id"]}  # the document is apart
     assert world["document"]["name"] in page.select_one("#dataset-documents").get_text()
     assert "Délibération" in page.select_one("#dataset-documents .datasud-document-kind").get_text()
 
     def button(resource_id):
         return items[resource_id].select_one("a.datasud-download-button")
 
-    assert squeeze(button(csv["id"]).get_text()) == "Télécharger (CSV, 1,2 Ko)"
-    assert squeeze(button(geojson["id"]).get_text()) == "Télécharger (GeoJSON)"
+    csv_size = format_decimal(len(CSV.encode()) / 1024, format="#,##0.#", locale="fr")
+    assert squeeze(button(csv["id"]).get_text()) == squeeze(f"Télécharger (CSV, {csv_size} Ko)")
+    assert squeeze(button(geojson["id"]).get_text()) == f"Télécharger (GeoJSON, {len(GEOJSON.encode())} o)"
+    assert squeeze(button(link["id"]).get_text()) == "Télécharger (CSV, 1,2 Ko)"
     assert squeeze(button(bare_file["id"]).get_text()) == "Télécharger"  # no format, no size: no "()"
     for resource_id, item in items.items():
         assert button(resource_id)["href"] == f"/dataset/equipements-sportifs/resource/{resource_id}/telecharger"
         assert squeeze(item.select_one(".datasud-download-count").get_text()) == "0 téléchargement"
         # the raw address is not offered: every download is counted
         assert "https://data.ville-de-test.fr" not in str(item)
-    # « Aperçu » for the files the resource page previews, to its preview
+    # « Aperçu » for the files the resource page previews (stored here), to its preview
     for resource in (csv, geojson):
         preview = items[resource["id"]].select_one("a.datasud-preview-link")
         assert preview["href"] == f"/dataset/equipements-sportifs/resource/{resource['id']}#apercu"
         assert squeeze(preview.get_text()).startswith("Aperçu")
-    assert items[bare_file["id"]].select_one("a.datasud-preview-link") is None
+        resource_page = soup(app.get(preview["href"].split("#")[0]))
+        assert resource_page.select_one("#apercu") is not None
+    for resource in (link, bare_file):  # a link is not previewed: no « Aperçu » to an empty preview
+        assert items[resource["id"]].select_one("a.datasud-preview-link") is None
 
-    # two downloads of the CSV and one of the GeoJSON, folded: counts on each file and the dataset
-    for resource in (csv, csv, geojson):
+    # two downloads of the linked CSV and one of the other link, folded: counts on each file and the dataset
+    for resource in (link, link, bare_file):
         response = app.get(f"/dataset/{complete['name']}/resource/{resource['id']}/telecharger",
                            headers={"User-Agent": "Mozilla/5.0 Firefox/128.0"}, follow_redirects=False)
         assert response.status_code == 302
     downloads.fold()
     page = soup(app.get("/dataset/equipements-sportifs"))
     items = {item["data-id"]: item for item in page.select("#dataset-resources .resource-item")}
-    assert squeeze(items[csv["id"]].select_one(".datasud-download-count").get_text()) == "2 téléchargements"
-    assert squeeze(items[geojson["id"]].select_one(".datasud-download-count").get_text()) == "1 téléchargement"
+    assert squeeze(items[link["id"]].select_one(".datasud-download-count").get_text()) == "2 téléchargements"
+    assert squeeze(items[bare_file["id"]].select_one(".datasud-download-count").get_text()) == "1 téléchargement"
+    assert squeeze(items[csv["id"]].select_one(".datasud-download-count").get_text()) == "0 téléchargement"
     assert squeeze(page.select_one(".datasud-dataset-download-count").get_text()) == "3 téléchargements"
     assert "Tous les fichiers du jeu de données : 3 téléchargements" in squeeze(page.get_text())
 

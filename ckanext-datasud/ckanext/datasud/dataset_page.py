@@ -12,7 +12,8 @@ through ``helpers.py``:
   date accessed);
 - ``datasud_open_links``: the dataset in the Action API and in DCAT (Turtle, RDF/XML, JSON-LD);
 - ``datasud_previewable``, ``datasud_preview_url``: a data file the resource page previews
-  (CSV, GeoJSON) gets an « Aperçu » link to the resource page's ``#apercu``.
+  (the preview engine's rule, ``preview/reading.py``: CSV, GeoJSON… stored on DataSud) gets
+  an « Aperçu » link to the resource page's ``#apercu``.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from typing import Any, Optional
 import ckan.plugins.toolkit as tk
 
 from ckanext.datasud import vocabularies
+from ckanext.datasud.preview import reading
 
 #: The template helpers (exported by helpers.py).
 HELPERS = ["datasud_licence_link", "datasud_dataset_facts", "datasud_citation", "datasud_open_links",
@@ -31,10 +33,6 @@ __all__ = HELPERS + ["PREVIEW_ANCHOR"]
 
 #: The anchor of the preview on the resource page (resource_read.html).
 PREVIEW_ANCHOR = "apercu"
-
-#: Formats and media types the resource page previews (the ``datasud_preview`` view).
-PREVIEW_FORMATS = {"csv", "geojson"}
-PREVIEW_MEDIA_TYPES = {"text/csv", "application/csv", "application/geo+json", "application/vnd.geo+json"}
 
 #: The DCAT exports linked from the page: (ckanext-dcat format, label, media type).
 DCAT_FORMATS = (("ttl", "Turtle", "text/turtle"), ("rdf", "RDF/XML", "application/rdf+xml"),
@@ -121,12 +119,12 @@ def datasud_open_links(pkg: dict) -> list[dict[str, str]]:
 
 
 def datasud_previewable(res: dict) -> bool:
-    """Whether the resource page previews this file (CSV, GeoJSON)."""
+    """Whether the resource page shows a preview of this file: what the ``datasud_preview``
+    view reads (a file stored on DataSud: CSV/TSV, XLSX, GeoJSON, PDF; ``preview/``), or a
+    view the resource already has (``has_views``, set by CKAN's dataset view)."""
     if not res.get("url"):
         return False
-    fmt = (res.get("format") or "").strip().lower().lstrip(".")
-    media_type = (res.get("mimetype") or "").split(";")[0].strip().lower()
-    return fmt in PREVIEW_FORMATS or media_type in PREVIEW_MEDIA_TYPES
+    return bool(res.get("has_views")) or (res.get("url_type") == "upload" and reading.kind_of(res) is not None)
 
 
 def datasud_preview_url(pkg: dict, res: dict) -> Optional[str]:

@@ -377,6 +377,9 @@ def datasud_reuse_delete(context, data_dict):
 
     :param id: the reuse's id
     :type id: string
+
+    :returns: nothing
+    :raises ObjectNotFound: (404) no such reuse
     :raises NotAuthorized: (403) someone else, or the declarant once it was moderated
     """
     reuse = _get(data_dict)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -32,6 +32,7 @@ from sqlalchemy import event
 log = logging.getLogger(__name__)
 
 _SESSION_FLAG = "datasud_catalogue_changed"
+_SESSION_DATASETS = "datasud_datasets_changed"
 _MAX_ENTRIES = 64
 
 _entries: dict[tuple, tuple[float, Any]] = {}
@@ -52,8 +53,9 @@ def version() -> Optional[int]:
         return None
 
 
-def changed() -> None:
-    """Say the catalogue changed: every cached answer is forgotten everywhere."""
+def changed(dataset_ids: Iterable[str] = ()) -> None:
+    """Say the catalogue changed (these datasets, if known): every cached answer is
+    forgotten everywhere, and the subscribers learn which datasets changed."""
     from ckan.lib.redis import connect_to_redis
     try:
         connect_to_redis().incr(_key())
@@ -61,6 +63,13 @@ def changed() -> None:
         log.warning("could not move the catalogue version (Redis)", exc_info=True)
     with _lock:
         _entries.clear()
+    ids = {i for i in dataset_ids if i}
+    if ids:
+        for callback in list(_subscribers):
+            try:
+                callback(ids)
+            except Exception:  # noqa: BLE001 - the commit is done: log, never undo it
+                log.exception("a catalogue subscriber failed for %d datasets", len(ids))
 
 
 def cached(name: str, compute: Callable[[], Any], seconds: int, *variant: Any) -> Any:
@@ -100,19 +109,39 @@ def _catalogue_classes() -> tuple[type, ...]:
             model.PackageTag, *ours)
 
 
+_subscribers: list[Callable[[set[str]], None]] = []
+
+
+def subscribe(callback: Callable[[set[str]], None]) -> None:
+    """Call ``callback(dataset_ids)`` after each commit that changed datasets (their
+    record, resources or extras), and after CKAN's bulk updates: e.g. to queue work
+    that must see the committed state."""
+    if callback not in _subscribers:
+        _subscribers.append(callback)
+
+
 def _note_flush(session, flush_context) -> None:
     classes = _catalogue_classes()
-    if any(isinstance(obj, classes) for obj in (*session.new, *session.dirty, *session.deleted)):
+    touched = [obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, classes)]
+    if touched:
         session.info[_SESSION_FLAG] = True
+        ids = session.info.setdefault(_SESSION_DATASETS, set())
+        for obj in touched:
+            if isinstance(obj, model.Package) and obj.id:
+                ids.add(obj.id)
+            elif isinstance(obj, (model.Resource, model.PackageExtra)) and getattr(obj, "package_id", None):
+                ids.add(obj.package_id)
 
 
 def _after_commit(session) -> None:
+    datasets = session.info.pop(_SESSION_DATASETS, set())
     if session.info.pop(_SESSION_FLAG, False):
-        changed()
+        changed(datasets)
 
 
 def _after_rollback(session) -> None:
     session.info.pop(_SESSION_FLAG, None)
+    session.info.pop(_SESSION_DATASETS, None)
 
 
 def listen() -> None:

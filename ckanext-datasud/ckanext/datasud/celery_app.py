@@ -22,6 +22,7 @@ from ckan.cli import CKANConfigLoader
 BROKER_OPTION = "ckanext.datasud.celery.broker_url"
 HEARTBEAT_OPTION = "ckanext.datasud.celery.heartbeat_seconds"
 VISIBILITY_OPTION = "ckanext.datasud.celery.visibility_timeout"
+QUEUE_OPTION = "ckanext.datasud.celery.queue"
 BROKER_TIMEOUT_OPTION = "ckanext.datasud.celery.broker_timeout"
 # Defaults of the options above (config_declaration.yaml says the same; this module
 # reads the configuration file without CKAN's declarations).
@@ -80,6 +81,9 @@ def make_celery(config: dict[str, Any]) -> Celery:
         redis_socket_timeout=max(timeout, 3.0),
         redis_retry_on_timeout=False,
         task_publish_retry=False,
+        # the queue tasks go to and workers consume by default: one per portal sharing a
+        # broker (test runs of different DATASUD_TEST_DB never take each other's tasks)
+        task_default_queue=(config.get(QUEUE_OPTION) or "celery").strip(),
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -120,6 +124,11 @@ def make_celery(config: dict[str, Any]) -> Celery:
             "resync-downloads": {
                 "task": "datasud.resync_downloads",
                 "schedule": timedelta(minutes=15),
+            },
+            # the INSPIRE discovery service reconciled with the catalogue, at 03:30
+            "csw-reconcile": {
+                "task": "datasud.csw_reconcile",
+                "schedule": crontab(hour=3, minute=30),
             },
         },
     )

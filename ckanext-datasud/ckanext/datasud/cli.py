@@ -159,3 +159,37 @@ def restore_command(archive: str, env_file: str | None):
                f"(backup of {done['created']}, site {done['site_id']})")
     for name in done["secrets"]:
         click.echo(f"{name} restored from the archive into {env_file}")
+
+
+@datasud.group("csw")
+def csw_group():
+    """The INSPIRE discovery service (pycsw): its configuration, its records."""
+
+
+@csw_group.command("config")
+@click.argument("path")
+def csw_config(path: str):
+    """Write pycsw's configuration file to PATH (from this portal's settings)."""
+    from ckanext.datasud.csw import configuration
+    try:
+        configuration.write(path)
+    except ValueError as e:
+        click.secho(str(e), fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"pycsw configuration written to {path}")
+
+
+@csw_group.command("sync")
+def csw_sync():
+    """Give the discovery service every published geographic dataset, and delete the
+    records of the others."""
+    from ckanext.datasud.csw import sync
+    if not sync.enabled():
+        click.secho("ckanext.datasud.csw.service_url is not set: the discovery service is off", fg="red", err=True)
+        sys.exit(1)
+    try:
+        counts = sync.sync_all()
+    except sync.ServiceError as e:
+        click.secho(str(e), fg="red", err=True)
+        sys.exit(1)
+    click.echo(f"discovery service: {counts.get('replaced', 0)} records written, {counts.get('deleted', 0)} deleted")

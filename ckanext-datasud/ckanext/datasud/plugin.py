@@ -11,6 +11,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.datasud import catalogue_cache, downloads, feeds, middleware, permissions, search, subscriptions
+from ckanext.datasud.csw import sync as csw_sync
 from ckanext.datasud.logic import publication
 from ckanext.datasud.helpers import current_language
 
@@ -38,6 +39,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_public_directory(config, "public")
         tk.add_resource("assets", "datasud")
         catalogue_cache.listen()
+        catalogue_cache.subscribe(csw_sync.queue)  # the discovery service follows the catalogue
 
     # IFacets
     def dataset_facets(self, facets_dict, package_type):

@@ -144,3 +144,23 @@ def notify_reuse_moderation(self, reuse_id: str) -> int:
     from ckanext.datasud.reuses import notify_moderation
 
     return notify_moderation(reuse_id)
+
+
+@app.task(name="datasud.csw_sync", base=_CKANTaskHere, bind=True, ignore_result=True,
+          max_retries=8, default_retry_delay=30)
+def csw_sync(self, dataset_ids: list[str], service_url: str | None = None) -> dict:
+    """The discovery service's records of these datasets, made equal to what the portal
+    publishes of them (after each committed change); retried while pycsw is down."""
+    from ckanext.datasud.csw import sync
+    try:
+        return sync.sync_datasets(dataset_ids, service_url)
+    except sync.ServiceError as e:
+        raise self.retry(exc=e)
+
+
+@app.task(name="datasud.csw_reconcile", base=CKANTask, bind=True, ignore_result=True)
+def csw_reconcile(self) -> dict:
+    """Beat, nightly: every published geographic dataset in the discovery service, and
+    nothing else."""
+    from ckanext.datasud.csw import sync
+    return sync.sync_all() if sync.enabled() else {}

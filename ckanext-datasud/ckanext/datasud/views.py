@@ -456,3 +456,8 @@ __all__ += ["datasud_concepts", "datasud_sitemap"]
 from ckanext.datasud.developer_views import datasud_developers  # noqa: E402
 
 __all__ += ["datasud_developers"]
+
+# --- /csw: the INSPIRE discovery service (csw_views.py, csw/)
+from ckanext.datasud.csw_views import datasud_csw  # noqa: E402
+
+__all__ += ["datasud_csw"]

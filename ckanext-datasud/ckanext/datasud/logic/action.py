@@ -520,7 +520,7 @@ def bulk_update_public(up_func, context, data_dict):
         raise publication.unvalidated_error()
     _refuse_if_cannot_publish(data_dict["org_id"])
     result = up_func(context, data_dict)
-    catalogue_cache.changed()  # CKAN reindexes after its commit: caches learn it now
+    catalogue_cache.changed(data_dict["datasets"])  # CKAN reindexes after its commit: caches learn it now
     return result
 
 
@@ -528,14 +528,14 @@ def bulk_update_public(up_func, context, data_dict):
 def bulk_update_private(up_func, context, data_dict):
     _bulk_targets(data_dict)
     result = up_func(context, data_dict)
-    catalogue_cache.changed()  # CKAN reindexes after its commit: caches learn it now
+    catalogue_cache.changed(data_dict["datasets"])  # CKAN reindexes after its commit: caches learn it now
     return result
 
 
 @tk.chained_action
 def bulk_update_delete(up_func, context, data_dict):
     result = up_func(context, data_dict)
-    catalogue_cache.changed()  # CKAN reindexes after its commit: caches learn it now
+    catalogue_cache.changed(data_dict.get("datasets") or [])  # CKAN reindexes after its commit: caches learn it now
     return result
 
 

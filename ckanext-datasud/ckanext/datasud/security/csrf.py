@@ -29,6 +29,13 @@ def checked_in_view(view):
     return view
 
 
+def stateless(view):
+    """Mark a view whose POSTs act on nobody's behalf (they read no session and change
+    nothing, e.g. a CSW GetRecords in XML): a visitor's POST needs no token."""
+    view.datasud_checks_csrf = True
+    return view
+
+
 def carries_api_token() -> bool:
     header = tk.config.get("apitoken_header_name") or "Authorization"
     return bool(request.headers.get(header) or request.headers.get("Authorization"))

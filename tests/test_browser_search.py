@@ -17,6 +17,12 @@ from tests.browser import (DESKTOP, PHONE, axe_violations, chromium, click_and_w
 pytestmark = pytest.mark.browser
 
 
+def screenshot_dir():
+    from tests.test_browser import ARTIFACTS
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
 def _count(driver) -> int:
     from selenium.webdriver.common.by import By
     return len(driver.find_elements(By.CSS_SELECTOR, ".dataset-list .dataset-item"))
@@ -130,6 +136,7 @@ def test_search_page_on_a_phone(portal, chromium):
         button.click()
         assert facets.is_displayed()
         assert "Thèmes" in facets.text and "Fréquence de mise à jour" in facets.text
+        driver.save_screenshot(str(screenshot_dir() / "search-phone-filters.png"))
         driver.find_element(By.CSS_SELECTOR, ".hide-filters").click()
         assert not facets.is_displayed()
         assert results_top > 0

@@ -256,7 +256,7 @@ FILES = {  # name: (bytes, format)
 }
 
 
-def _stored_files(files: dict, **dataset) -> dict:
+def stored_files_dataset(files: dict, **dataset) -> dict:
     """A dataset whose resources are files in DataSud's storage, made in one package_create
     (a resource_create per file would reindex the dataset each time): {name: resource}."""
     resources = [{"name": name, "url": name, "url_type": "upload", "format": file_format, "size": len(data),
@@ -275,10 +275,10 @@ def _stored_files(files: dict, **dataset) -> dict:
 @pytest.fixture(scope="module")
 def stored_files(clean_module_db):
     sysadmin = ckan_factories.Sysadmin()
-    files = _stored_files(FILES, title="Lycées publics de la région")
+    files = stored_files_dataset(FILES, title="Lycées publics de la région")
     link = helpers.call_action("resource_create", {"user": sysadmin["name"]}, package_id=files["dataset"]["id"],
                                name="Fiche", format="CSV", url="https://data.example.org/lycees.csv")
-    private = _stored_files({"cache.pdf": (PDF_BYTES, "PDF")}, private=True)
+    private = stored_files_dataset({"cache.pdf": (PDF_BYTES, "PDF")}, private=True)
     return {**files, "link": link, "private": private, "sysadmin": sysadmin}
 
 

@@ -21,6 +21,8 @@ import datetime as dt
 import re
 from typing import Any, Optional
 
+from dateutil.parser import isoparse
+
 import ckan.plugins.toolkit as tk
 
 from ckanext.datasud import vocabularies
@@ -54,6 +56,8 @@ def _date(value: Any) -> str:
     if not value:
         return ""
     try:
+        if isinstance(value, str):  # with or without time and offset (harvested dates have them)
+            value = isoparse(value.strip())
         return tk.h.render_datetime(value) or ""
     except Exception:  # noqa: BLE001 - unreadable: shown as stored, not a 500
         return str(value)

@@ -158,6 +158,7 @@ def test_geojson_on_the_map_and_pdf_in_the_page(files, chromium):  # noqa: F811
         WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
         assert driver.execute_script("return document.contentType") == "application/pdf"  # the viewer, not a download
         driver.switch_to.default_content()
+        time.sleep(1)  # the viewer paints the page after the document is complete
         full_page(driver, "resource-pdf.png", 1366)
     finally:
         driver.switch_to.default_content()

@@ -37,7 +37,8 @@ this.ckan.module('datasud-preview-map', function ($) {
     initialize: function () {
       var element = this.el[0];
       var bbox = this.options.bbox;
-      var map = ckan.commonLeafletMap(element, this.options.map_config || {}, {scrollWheelZoom: false});
+      var map = ckan.commonLeafletMap(element, this.options.map_config || {},
+                                     {scrollWheelZoom: false, attributionControl: false});  // it adds its own
       if (bbox && bbox.length === 4) {
         map.fitBounds([[bbox[1], bbox[0]], [bbox[3], bbox[2]]], {maxZoom: 14, padding: [10, 10]});
       }

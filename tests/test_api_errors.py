@@ -33,6 +33,14 @@ def world(clean_module_db):
                            editor_headers=token(editor), admin_headers=token(sysadmin))
 
 
+@pytest.fixture(scope="module")
+def app(world):
+    """One web app for the module (CKAN's ``app`` fixture makes one per test)."""
+    import ckan.plugins.toolkit as tk
+    tk.config.pop("SESSION_REDIS", None)
+    return helpers._get_test_app()
+
+
 def api(app, action, headers=None, **data):
     return app.post(f"/api/3/action/{action}", json=data, headers=headers or {}, status=None)
 
@@ -124,6 +132,8 @@ def test_a_draft_is_created_without_private(app, world):
     ("datasud_workflow_show", {"id": ["a", "b"]}, 404, "Jeu de données introuvable"),
     ("datasud_convention_show", {"id": "convention-inconnue"}, 404, "Convention introuvable"),
     ("datasud_convention_show", {}, 409, "id"),
+    ("datasud_convention_show", {"id": ["a"]}, 404, "Convention introuvable"),
+    ("datasud_convention_update", {"id": {"x": 1}}, 404, "Convention introuvable"),
     ("datasud_convention_delete", {"id": "convention-inconnue"}, 404, "Convention introuvable"),
     ("datasud_workflow_legal_opinion", {"id": "publie-api", "opinion": "peut-être"}, 409, "opinion"),
     ("datasud_convention_create", {"organization_id": "partenaire-api", "reference": "C-1", "starts_on": "demain"},

@@ -243,6 +243,7 @@ def test_geographic_dataset_has_geodcat_ap_properties(app, world):
     [bbox] = list(g.objects(place, DCAT.bbox))
     assert bbox.datatype == GSP.wktLiteral
     assert str(bbox) == "POLYGON((5.35 43.47, 5.52 43.47, 5.52 43.6, 5.35 43.6, 5.35 43.47))"
+    assert g.value(place, DCAT.centroid) == Literal("POINT(5.435000 43.535000)", datatype=GSP.wktLiteral)
     assert (ref, DCTERMS.conformsTo, INSPIRE_REGULATION) in g
     assert (INSPIRE_REGULATION, RDF.type, DCTERMS.Standard) in g
     assert str(g.value(g.value(ref, DCTERMS.provenance), URIRef("http://www.w3.org/2000/01/rdf-schema#label"))) \
@@ -390,6 +391,7 @@ def test_theme_concepts_of_the_catalogue_resolve_on_the_portal(app, world):
     site = tk.config["ckan.site_url"].rstrip("/")
     catalogue = graph(app, "/catalog.ttl")
     concepts = {c for c in catalogue.subjects(SKOS.inScheme, URIRef(f"{site}/themes"))}
+    assert URIRef(f"{site}/themes") in set(catalogue.objects(None, DCAT.themeTaxonomy))
     assert len(concepts) >= 5
     for concept in concepts:
         path = urlsplit(str(concept)).path

@@ -53,6 +53,7 @@ LANGUAGE_FRA = URIRef("http://publications.europa.eu/resource/authority/language
 #: serialises): "2" for ``euro_dcat_ap_2``, whose SHACL shapes (2.1.1) know SHA-1 checksums only.
 DCAT_AP_VERSION: ContextVar[str] = ContextVar("datasud_dcat_ap_version", default="3")
 SPDX = Namespace("http://spdx.org/rdf/terms#")
+EU_THEME_SCHEME = URIRef("http://publications.europa.eu/resource/authority/data-theme")
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 # ADMS publisher types of DataSud's kinds of partner (organization.yaml's partner_type)
 PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
@@ -538,8 +539,8 @@ class DataSudDCATProfile(RDFProfile):
                 g.add((page, DCT.issued, Literal(str(resource["document_date"])[:10], datatype=XSD.date)))
 
     def _geodcat_ap(self, dataset_dict, dataset_ref) -> None:
-        """GeoDCAT-AP: the extent also as a bounding box (dcat:bbox, WKT; locn:geometry is
-        ckanext-dcat's WKT literal, DCAT-AP allows one),
+        """GeoDCAT-AP: the extent also as a bounding box (dcat:bbox) and centroid
+        (dcat:centroid), in WKT (locn:geometry is ckanext-dcat's WKT literal, DCAT-AP allows one),
         INSPIRE conformity as dct:conformsTo the interoperability regulation, the INSPIRE
         resource type and the ISO 19115 topic categories (dct:subject) of its themes."""
         g = self.g
@@ -553,6 +554,10 @@ class DataSudDCATProfile(RDFProfile):
                     continue
                 if not list(g.objects(place, DCAT.bbox)):
                     g.add((place, DCAT.bbox, Literal(box, datatype=GSP.wktLiteral)))
+                if not list(g.objects(place, DCAT.centroid)):
+                    centre = shape(extent).centroid
+                    g.add((place, DCAT.centroid, Literal(f"POINT({centre.x:.6f} {centre.y:.6f})",
+                                                         datatype=GSP.wktLiteral)))
         geographic = bool(dataset_dict.get("inspire_theme") or dataset_dict.get("inspire_conformity"))
         if dataset_dict.get("inspire_conformity") == "conformant":
             g.add((dataset_ref, DCT.conformsTo, INSPIRE_REGULATION))
@@ -660,3 +665,12 @@ class DataSudDCATProfile(RDFProfile):
             g.add((catalog_ref, DCT.publisher, publisher))
             g.add((publisher, RDF.type, FOAF.Agent))
             g.add((publisher, FOAF.name, Literal(tk.config.get("ckanext.datasud.catalog.publisher_name"))))
+        # The theme vocabularies the datasets use: DataSud's scheme (served at /themes)
+        # and the EU data themes.
+        datasud_scheme = URIRef(themes.scheme_uri())
+        for scheme, title in ((datasud_scheme, Literal("Thèmes DataSud", lang="fr")),
+                              (EU_THEME_SCHEME, Literal("Data theme", lang="en"))):
+            g.add((catalog_ref, DCAT.themeTaxonomy, scheme))
+            g.add((scheme, RDF.type, SKOS.ConceptScheme))
+            if not list(g.objects(scheme, DCT.title)):
+                g.add((scheme, DCT.title, title))

@@ -290,6 +290,8 @@ def datasud_workflow_withdraw(context, data_dict):
     :type id: string
     :param comment: the reason of the withdrawal
     :type comment: string
+    :param document_url: a document supporting the withdrawal (optional)
+    :type document_url: string
 
     :returns: the dataset's workflow, as ``datasud_workflow_show`` gives it
     :rtype: dict

@@ -40,7 +40,8 @@ PAGES = [
     ("datasud.partners", "weekly"), ("organization.index", "weekly"), ("datasud.licence", "monthly"),
     ("datasud_pages.a_propos", "monthly"), ("datasud_pages.glossaire", "monthly"),
     ("datasud_pages.contact", "yearly"), ("datasud_pages.mentions_legales", "yearly"),
-    ("datasud_pages.accessibilite", "yearly"), ("api_docs.index", "monthly"),
+    ("datasud_pages.accessibilite", "yearly"), ("datasud_developers.developers", "monthly"),
+    ("datasud_reuses.index", "weekly"),
 ]
 ANONYMOUS = {"user": "", "ignore_auth": False}
 # A filter of our own beside the caller-independent ones package_search adds.

@@ -25,6 +25,11 @@ WORKDIR /srv/datasud
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
 
+# pycsw (the INSPIRE discovery service, `entrypoint.sh csw`) in a virtualenv of its own:
+# it needs an older OWSLib than ckanext-spatial's
+COPY requirements-pycsw.txt ./
+RUN python -m venv /opt/pycsw && /opt/pycsw/bin/pip install -r requirements-pycsw.txt
+
 # ---------------------------------------------------------------------------
 # Runtime stage
 FROM ${PYTHON_IMAGE}
@@ -61,6 +66,7 @@ RUN groupadd --system --gid 900 ckan \
     && install -d -o ckan -g ckan -m 0750 /var/lib/ckan
 
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build /opt/pycsw /opt/pycsw
 
 WORKDIR /srv/datasud
 COPY . /srv/datasud

@@ -133,6 +133,21 @@ case "$1" in
         require_ini
         exec celery --app ckanext.datasud.celery_app worker --loglevel INFO
         ;;
+    csw)
+        # the INSPIRE discovery service (pycsw), reached by the web app's /csw and fed by
+        # the worker; its configuration written from the portal's, its records loaded
+        require_ini
+        mkdir -p /var/lib/ckan/csw
+        ckan -c "$CKAN_INI" datasud csw config /var/lib/ckan/csw/pycsw.cfg
+        PYCSW_CONFIG=/var/lib/ckan/csw/pycsw.cfg /opt/pycsw/bin/gunicorn \
+            --chdir "$app_dir/ckanext-datasud/ckanext/datasud/csw" --bind 0.0.0.0:8000 \
+            --workers 2 pycsw_service:application &
+        csw_pid=$!
+        trap 'kill -TERM "$csw_pid" 2>/dev/null' TERM INT
+        sleep 5
+        ckan -c "$CKAN_INI" datasud csw sync || echo "entrypoint: the discovery service is loaded by the nightly task" >&2
+        wait "$csw_pid"
+        ;;
     beat)
         require_ini
         exec celery --app ckanext.datasud.celery_app beat --loglevel INFO \

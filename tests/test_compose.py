@@ -38,7 +38,7 @@ DOCKERIGNORE = ROOT / ".dockerignore"
 APP_DIR = "/srv/datasud"  # where the Dockerfile puts the repository
 CKAN_INI = f"{APP_DIR}/config/production.ini"
 
-CKAN_SERVICES = {"init", "web", "worker", "beat", "harvest-gather", "harvest-fetch"}
+CKAN_SERVICES = {"init", "web", "worker", "beat", "harvest-gather", "harvest-fetch", "csw"}
 BACKING_SERVICES = {"db", "redis", "solr"}
 EXPECTED_SERVICES = CKAN_SERVICES | BACKING_SERVICES
 LONG_RUNNING_CKAN_SERVICES = CKAN_SERVICES - {"init"}
@@ -62,6 +62,7 @@ EXPECTED_COMMANDS = {
     "harvest-gather": ["ckan", "-c", CKAN_INI, "datasud", "harvest-consumer", "gather"],
     "harvest-fetch": ["ckan", "-c", CKAN_INI, "datasud", "harvest-consumer", "fetch"],
     "init": ["init"],
+    "csw": ["csw"],
 }
 
 
@@ -235,6 +236,7 @@ def test_health_checks_probe_each_service(services):
     assert "gather-consumer" in check("harvest-gather")
     assert "fetch-consumer" in check("harvest-fetch")
     assert "services-ready" in check("init")
+    assert "127.0.0.1:8000/csw" in check("csw") and "GetCapabilities" in check("csw")
 
 
 def test_python_health_checks_compile(services):
@@ -487,7 +489,7 @@ def test_entrypoint_is_valid_posix_shell():
 
 def test_entrypoint_knows_the_subcommands():
     text = ENTRYPOINT.read_text(encoding="utf-8")
-    for subcommand in ("init", "web", "worker", "beat", "gather", "fetch", "services-ready"):
+    for subcommand in ("init", "web", "worker", "beat", "gather", "fetch", "csw", "services-ready"):
         assert re.search(rf"^\s+{re.escape(subcommand)}\)$", text, re.M), subcommand
     assert 'ckan -c "$CKAN_INI" db init' in text
     assert 'ckan -c "$CKAN_INI" db upgrade -p datasud' in text

@@ -2,7 +2,9 @@
 
 One source of truth: the public URL is ``<ckan.site_url>/csw``, the service metadata
 (title, provider, contact) come from the portal's settings, the repository from
-``ckanext.datasud.csw.repository``; transactions are allowed from 127.0.0.1 only.
+``ckanext.datasud.csw.repository``; transactions are allowed from
+``ckanext.datasud.csw.allowed_ips`` only (127.0.0.1; the compose network in production,
+where the service is not published).
 """
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ def pycsw_config(home: str, repository: str = "", max_records: int = 50) -> str:
         "language": "fr-FR", "maxrecords": str(max_records), "loglevel": "WARNING",
         "logfile": os.path.join(home, "pycsw.log"), "pretty_print": "false", "domainquerytype": "list",
         "domaincounts": "false", "profiles": "apiso"}
-    config["manager"] = {"transactions": "true", "allowed_ips": "127.0.0.1"}
+    allowed = tk.config.get("ckanext.datasud.csw.allowed_ips") or "127.0.0.1"
+    config["manager"] = {"transactions": "true", "allowed_ips": allowed}
     config["metadata:main"] = {
         "identification_title": f"{title} — service de découverte INSPIRE",
         "identification_abstract": "Métadonnées INSPIRE (ISO 19139) des jeux de données géographiques publiés "

@@ -49,6 +49,14 @@ def catalogue(clean_module_db):
             "odd_org": odd_org, "other_org": other_org}
 
 
+@pytest.fixture(scope="module")
+def app(catalogue):
+    """One web app for the module (CKAN's ``app`` fixture makes one per test)."""
+    import ckan.plugins.toolkit as tk
+    tk.config.pop("SESSION_REDIS", None)
+    return helpers._get_test_app()
+
+
 def read(app, url: str, delimiter: str = ",") -> tuple[object, list[dict[str, str]]]:
     response = app.get(url)
     assert response.status_code == 200, response.body[:500]

@@ -85,6 +85,17 @@ def test_advanced_search_from_home_by_update_period(portal, chromium):
     WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#dataset-map-container.leaflet-container"))
     assert driver.find_element(By.ID, "dataset-map-container").size["height"] >= 200
     assert "Zone géographique" in panel.text
+    pencil = driver.find_element(By.CSS_SELECTOR, "#dataset-map-container .leaflet-control-custom-button")
+    assert pencil.get_attribute("title") == "Dessiner une zone"
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", pencil)
+    pencil.click()
+    WebDriverWait(driver, 20).until(lambda d: any(e.is_displayed() for e in d.find_elements(By.CSS_SELECTOR, ".modal .btn-primary")))
+    dialog = driver.find_element(By.CSS_SELECTOR, ".modal.show")
+    assert squeeze(dialog.find_element(By.CSS_SELECTOR, ".modal-title").text) == "Dessinez sur la carte la zone à rechercher :"
+    assert squeeze(dialog.find_element(By.CSS_SELECTOR, ".btn-primary").text) == "Appliquer"
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= DESKTOP[0]
+    dialog.find_element(By.CSS_SELECTOR, ".btn-cancel").click()
+    WebDriverWait(driver, 20).until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".modal.show"))
 
     # a period that holds none of the demo data, then one that holds all of it (its
     # datasets declare no update date: their last change, today, counts)

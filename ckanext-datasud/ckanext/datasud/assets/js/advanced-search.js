@@ -18,3 +18,23 @@ this.ckan.module('datasud-advanced-search', function ($) {
     }
   };
 });
+
+/* Words of other modules' JavaScript (ckanext-spatial's map filter has no French
+ * catalogue), given translated by the template: added to CKAN's JavaScript catalogue
+ * before those modules start (this element comes first in the page). */
+this.ckan.module('datasud-js-strings', function () {
+  return {
+    initialize: function () {
+      var lang = document.documentElement.lang || '';
+      var strings = this.options.strings || {};
+      if (!lang || lang.indexOf('en') === 0) {
+        return;
+      }
+      var data = {'': {domain: 'ckan', lang: lang, plural_forms: 'nplurals=2; plural=(n > 1);'}};
+      Object.keys(strings).forEach(function (msgid) {
+        data[msgid] = [null, strings[msgid]];
+      });
+      ckan.i18n.load(data);
+    }
+  };
+});

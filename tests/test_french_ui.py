@@ -54,9 +54,10 @@ def soup_of(response) -> BeautifulSoup:
 
 
 def english_leftovers(page: BeautifulSoup) -> set[str]:
-    """The visible strings and attributes of the page's body that hold an English word."""
+    """The visible strings and attributes of the page's body that hold an English word
+    (code samples left out)."""
     body = page.body
-    for hidden in body(["script", "style", "noscript", "template"]):
+    for hidden in body(["script", "style", "noscript", "template", "code", "pre", "kbd", "samp"]):
         hidden.decompose()
     strings = [s.strip() for s in body.find_all(string=True) if s.strip()]
     for element in body.find_all(True):
@@ -81,6 +82,7 @@ def public_pages(demo) -> list[str]:
             f"/dataset/{DATASET}/resource/{demo['resource']}", "/organization/",
             f"/organization/{demo['organization']}", "/partenaires", "/licence", "/a-propos", "/contact",
             "/glossaire", "/mentions-legales", "/accessibilite", "/user/login", "/user/register",
+            "/reutilisations", "/developpeurs",
             "/page-qui-n-existe-pas", "/dataset/jeu-qui-n-existe-pas", "/harvest/", "/dataset/?page=abc",
             f"/dataset/{DATASET}/validation"]
 

@@ -122,10 +122,15 @@ def test_advanced_search_from_home_by_update_period(portal, chromium):
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "true" and driver.find_element(By.ID, "datasud-advanced").is_displayed()
 
-    # a wrong date in the URL: said in French, the search still answers
-    driver.get(portal + "/dataset/?avance=1&ext_modified_from=2024-13-45")
+    # a wrong date and a wrong box in the URL: said in French, the search still answers;
+    # the box is not sent again by the map
+    driver.get(portal + "/dataset/?avance=1&ext_modified_from=2024-13-45&ext_bbox=a,b,c,d")
     notice = squeeze(driver.find_element(By.CSS_SELECTOR, ".datasud-search-notices").text)
-    assert "« 2024-13-45 » n'est pas une date" in notice and _count(driver) == everything
+    assert "« 2024-13-45 » n'est pas une date" in notice and "« a,b,c,d »" in notice
+    assert _count(driver) == everything
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#dataset-map-container.leaflet-container"))
+    assert "ext_bbox" not in driver.current_url
+    assert driver.find_element(By.ID, "ext_bbox").get_attribute("value") == ""
 
 
 def test_search_page_on_a_phone(portal, chromium):

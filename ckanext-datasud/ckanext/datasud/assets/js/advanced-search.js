@@ -38,3 +38,28 @@ this.ckan.module('datasud-js-strings', function () {
     }
   };
 });
+
+/* A map box the search ignored (not four numbers: the page says so) is taken out of
+ * the address before ckanext-spatial's module reads it from there: it would draw
+ * nothing and send it again with the next search. */
+this.ckan.module('datasud-map-box', function () {
+  return {
+    initialize: function () {
+      if (!window.URLSearchParams || !window.history || !window.history.replaceState) {
+        return;
+      }
+      var params = new URLSearchParams(window.location.search);
+      var box = params.get('ext_bbox');
+      if (box === null) {
+        return;
+      }
+      var numbers = box.split(',').map(Number);
+      var valid = numbers.length === 4 && numbers.every(function (n) { return box.trim() !== '' && isFinite(n); });
+      if (!valid) {
+        params.delete('ext_bbox');
+        var query = params.toString();
+        window.history.replaceState(null, '', window.location.pathname + (query ? '?' + query : '') + window.location.hash);
+      }
+    }
+  };
+});

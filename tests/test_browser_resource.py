@@ -146,8 +146,9 @@ def test_geojson_on_the_map_and_pdf_in_the_page(files, chromium):  # noqa: F811
         assert len(shapes) == 3 and all(s.get_attribute("d") for s in shapes)
         assert element.rect["height"] >= 300
         shapes[0].click()  # a feature's properties, as text
-        popup = WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, ".leaflet-popup-content"))
-        assert "Marseille" in popup.text
+        WebDriverWait(driver, 10).until(  # textContent: the popup fades in
+            lambda d: "Cale du Vieux-Port" in d.execute_script(
+                "var p = document.querySelector('.leaflet-popup-content'); return p ? p.textContent : ''"))
         full_page(driver, "resource-map.png", 1366)
 
         emulate(driver, 1366, 900)

@@ -406,16 +406,21 @@ def test_links_have_no_preview_and_older_files_get_theirs_from_ckan_views_create
 
     dataset, link, old, fresh = (stored_files[k] for k in ("dataset", "link", "ancien.csv", "lycees.csv"))
     sysadmin = {"user": stored_files["sysadmin"]["name"]}
-    assert views_of(link) == []
+    assert views_of(link) == ["datasud_preview"]  # shown once the file is copied to DataSud (download mode)
     assert "hébergé sur un autre site" in text(page(app, dataset, link).select_one("#apercu"))
+    assert not page(app, dataset, link).select("#apercu .datasud-preview-unavailable, #apercu table")
+    app.get(f"/dataset/{dataset['name']}/resource/{link['id']}/apercu", status=404)
+    html = helpers.call_action("resource_create", dict(sysadmin), package_id=dataset["id"], name="Site",
+                               format="HTML", url="https://data.example.org/")
+    assert views_of(html) == [] and "hébergé sur un autre site" in text(page(app, dataset, html).select_one("#apercu"))
 
     for view in helpers.call_action("resource_view_list", id=old["id"]):  # as before the plugin existed
         helpers.call_action("resource_view_delete", dict(sysadmin), id=view["id"])
     assert "Aucun aperçu" in text(page(app, dataset, old).select_one("#apercu"))
     result = cli.invoke(ckan_command, ["views", "create", "datasud_preview", "-y"])
     assert result.exit_code == 0, result.output
-    # the missing view created; none added where one exists (idempotent), none for a link
-    assert views_of(old) == ["datasud_preview"] and views_of(fresh) == ["datasud_preview"] and views_of(link) == []
+    # the missing view created; none added where one exists (idempotent)
+    assert views_of(old) == views_of(fresh) == views_of(link) == ["datasud_preview"] and views_of(html) == []
     assert len(page(app, dataset, old).select("#apercu tbody tr")) == 2
 
     # a file replaced: the new one is shown (the per-worker cache keys on the file's date and size)

@@ -22,6 +22,8 @@ VIEW_TYPE = "datasud_preview"
 def problem_message(preview: reading.Preview) -> str:
     """Why the preview is not shown, in the visitor's language."""
     problem = preview.problem
+    if problem == "elsewhere":
+        return tk._("No preview: this file is hosted on another site; open it with the button above.")
     if problem == "too_big":
         return tk._("This file is too large to be previewed ({size}; previews stop at {limit}).").format(
             size=tk.h.datasud_file_size(preview.size), limit=tk.h.datasud_file_size(reading.max_size()))
@@ -64,13 +66,19 @@ class DataSudPreviewPlugin(p.SingletonPlugin):
         }
 
     def can_view(self, data_dict: dict[str, Any]) -> bool:
-        resource = data_dict.get("resource") or {}
-        return resource.get("url_type") == "upload" and reading.kind_of(resource) is not None
+        # by the format alone: a link to a partner's CSV gets its view too, so that it shows
+        # its preview once copied into DataSud's storage (download mode; CKAN creates
+        # default views again only when the format changes); until then the view says
+        # that the file is elsewhere
+        return reading.kind_of(data_dict.get("resource") or {}) is not None
 
     def setup_template_variables(self, context, data_dict: dict[str, Any]) -> dict[str, Any]:
         resource = data_dict.get("resource") or {}
         package = data_dict.get("package") or {}
-        preview = reading.preview_of(resource)
+        if resource.get("url_type") == "upload":
+            preview = reading.preview_of(resource)
+        else:
+            preview = reading.Preview(reading.kind_of(resource) or reading.TABLE, "elsewhere")
         file_url = None
         if preview.ok and preview.kind in (reading.GEOJSON, reading.PDF):
             file_url = tk.h.url_for("datasud_preview.file", id=package.get("name") or resource.get("package_id"),

@@ -46,7 +46,7 @@ _FORMATS = {
 _EXTENSIONS = {".csv": TABLE, ".tsv": TABLE, ".xlsx": SPREADSHEET, ".geojson": GEOJSON, ".pdf": PDF}
 
 # Why a preview is not shown (the plugin gives each its French message).
-PROBLEMS = ("missing", "too_big", "empty", "binary", "not_csv", "not_xlsx", "xlsx_too_big",
+PROBLEMS = ("elsewhere", "missing", "too_big", "empty", "binary", "not_csv", "not_xlsx", "xlsx_too_big",
             "not_geojson", "no_geometry", "not_wgs84", "not_pdf")
 
 MAX_COLUMNS = 50        # columns shown; the others are counted

@@ -106,6 +106,10 @@ this.ckan.module('datasud-dataset-form', function ($) {
         fragment.appendChild(option);
       });
       this.list.appendChild(fragment);
+      // an edited dataset: its territory shown in the picker
+      var level = this.fields.level.value, code = (this.fields.code.value || '').trim().toUpperCase();
+      var current = entries.filter(function (e) { return e.level === level && e.code === code; })[0];
+      if (current && !this.input.value) { this.input.value = current.label; }
     },
 
     // The territory whose label, name or code the picker holds (exact match only).

@@ -255,3 +255,13 @@ def test_header_has_no_groups_and_no_typos(app, made):
     words = text(body)
     for typo in ("resultats", "jeux des données", "Search Datasets", "Filter Results"):
         assert typo not in words and typo not in body, typo
+
+
+def test_an_organisation_page_ignores_bad_criteria_too(app, made):
+    response = app.get("/organization/as-region", query_string={"ext_modified_from": "2024-13-45"}, status=400)
+    body = html.unescape(response.get_data(as_text=True))
+    assert "« 2024-13-45 » n'est pas une date" in body
+    assert set(results(body)) == {"as-economie", "as-culture"}
+    body = html.unescape(app.get("/organization/as-region", query_string={"ext_modified_to": "2023-12-31"}).get_data(
+        as_text=True))
+    assert set(results(body)) == {"as-economie"}

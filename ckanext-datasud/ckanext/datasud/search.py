@@ -248,12 +248,22 @@ def check_sort(sort: str) -> None:
             value=sort[:60]))
 
 
+# Pages whose search ignores bad criteria with a notice (an organisation's page searches
+# its datasets with the same form); elsewhere (the API) they are refused.
+SEARCH_PAGES = ("dataset.search", "organization.read")
+
+
 def _page_args():
-    """The query string of the dataset search page, when this search is that page's."""
+    """The query string of a search page, when this search is that page's."""
     from flask import has_request_context, request
-    if not has_request_context() or request.endpoint != "dataset.search":
+    if not has_request_context() or request.endpoint not in SEARCH_PAGES:
         return None
     return request.args
+
+
+def _on_dataset_search_page() -> bool:
+    from flask import has_request_context, request
+    return has_request_context() and request.endpoint == "dataset.search"
 
 
 def _ckan_clauses(args) -> list[tuple[str, str, str]]:
@@ -300,7 +310,7 @@ def before_dataset_search(search_params: dict) -> dict:
             raise SearchRefused(message)
         notices.append(message)
 
-    if args is not None and isinstance(search_params.get("fq"), str):
+    if args is not None and _on_dataset_search_page() and isinstance(search_params.get("fq"), str):
         search_params["fq"] = _rebuild_page_fq(search_params["fq"], args, notices)
 
     extras = search_params.get("extras") or {}

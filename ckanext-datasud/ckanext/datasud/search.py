@@ -17,7 +17,7 @@ Solr syntax error), ``avance`` dropped. The other criteria are search extras (AP
 - ``ext_bbox`` (``minx,miny,maxx,maxy``, WGS 84): ckanext-spatial's map filter, checked
   here first (ckanext-spatial answers an unknown box with a bare ``SearchError``).
 
-Bad input on the search page (a date « 2024-13-45 », a box with letters, an unknown
+Bad input on the search page or an organisation's page (a date « 2024-13-45 », a box with letters, an unknown
 theme, a sort « drop table »): the criterion is ignored, the page says so in French
 (:func:`datasud_search_notices`) with the results of the rest, and answers 400 (the
 request was wrong; CKAN answers 400 to refused searches to discourage spiders). In the

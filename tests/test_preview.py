@@ -406,9 +406,8 @@ def test_links_have_no_preview_and_older_files_get_theirs_from_ckan_views_create
 
     dataset, link, old, fresh = (stored_files[k] for k in ("dataset", "link", "ancien.csv", "lycees.csv"))
     sysadmin = {"user": stored_files["sysadmin"]["name"]}
-    assert views_of(link) == ["datasud_preview"]  # shown once the file is copied to DataSud (download mode)
+    assert views_of(link) == []
     assert "hébergé sur un autre site" in text(page(app, dataset, link).select_one("#apercu"))
-    assert not page(app, dataset, link).select("#apercu .datasud-preview-unavailable, #apercu table")
     app.get(f"/dataset/{dataset['name']}/resource/{link['id']}/apercu", status=404)
     html = helpers.call_action("resource_create", dict(sysadmin), package_id=dataset["id"], name="Site",
                                format="HTML", url="https://data.example.org/")
@@ -419,8 +418,22 @@ def test_links_have_no_preview_and_older_files_get_theirs_from_ckan_views_create
     assert "Aucun aperçu" in text(page(app, dataset, old).select_one("#apercu"))
     result = cli.invoke(ckan_command, ["views", "create", "datasud_preview", "-y"])
     assert result.exit_code == 0, result.output
-    # the missing view created; none added where one exists (idempotent)
-    assert views_of(old) == views_of(fresh) == views_of(link) == ["datasud_preview"] and views_of(html) == []
+    # the missing view created; none added where one exists (idempotent), none for links
+    assert views_of(old) == views_of(fresh) == ["datasud_preview"] and views_of(link) == views_of(html) == []
+
+    # a link that becomes a stored file (download mode writes it with package_update; CKAN
+    # makes views only for new resources and formats): its view comes with the update
+    copied = helpers.call_action("resource_create", dict(sysadmin), package_id=dataset["id"], name="Copie",
+                                 format="CSV", url="https://data.example.org/copie.csv")
+    assert views_of(copied) == []
+    pkg = helpers.call_action("package_show", id=dataset["id"])
+    for resource in pkg["resources"]:
+        if resource["id"] == copied["id"]:
+            resource.update(url="copie.csv", url_type="upload")
+    helpers.call_action("package_update", dict(sysadmin), **pkg)
+    assert views_of(copied) == ["datasud_preview"]
+    helpers.call_action("package_update", dict(sysadmin), **helpers.call_action("package_show", id=dataset["id"]))
+    assert views_of(copied) == ["datasud_preview"] and views_of(old) == ["datasud_preview"]  # once
     assert len(page(app, dataset, old).select("#apercu tbody tr")) == 2
 
     # a file replaced: the new one is shown (the per-worker cache keys on the file's date and size)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib import formatters
 
 from ckanext.datasud.preview import reading, views
 
-__all__ = ["DataSudPreviewPlugin", "VIEW_TYPE", "problem_message", "map_config"]
+__all__ = ["DataSudPreviewPlugin", "VIEW_TYPE", "ensure_views", "problem_message", "map_config"]
 
 VIEW_TYPE = "datasud_preview"
 
@@ -48,9 +49,44 @@ def map_config() -> dict[str, Any]:
     return {k[len(prefix):]: v for k, v in tk.config.items() if k.startswith(prefix)}
 
 
+def _view_title() -> str:
+    """The view's stored title, as CKAN stores its default views' (in the site's language
+    when there is no request: a harvest's copy runs in a Celery worker)."""
+    try:
+        return tk._("Preview")
+    except RuntimeError:  # outside a request
+        return "Aperçu"
+
+
+def ensure_views(package_id: Optional[str]) -> list[str]:
+    """Give each stored file of the dataset that we preview its ``datasud_preview`` view,
+    in the caller's transaction (no commit: an update that fails leaves no view behind).
+    The ids of the resources given one."""
+    package = model.Package.get(package_id) if package_id else None
+    if package is None:
+        return []
+    files = [r for r in package.resources if r.state == "active" and r.url_type == "upload"
+             and reading.kind_of({"format": r.format, "mimetype": r.mimetype, "url": r.url})]
+    if not files:
+        return []
+    with model.Session.no_autoflush:
+        shown = {resource_id for (resource_id,) in model.Session.query(model.ResourceView.resource_id).filter(
+            model.ResourceView.resource_id.in_([r.id for r in files]), model.ResourceView.view_type == VIEW_TYPE)}
+    added = []
+    for resource in files:
+        if resource.id in shown:
+            continue
+        order = model.Session.query(model.ResourceView).filter_by(resource_id=resource.id).count()
+        model.Session.add(model.ResourceView(resource_id=resource.id, view_type=VIEW_TYPE, title=_view_title(),
+                                             description="", order=order, config={}))
+        added.append(resource.id)
+    return added
+
+
 class DataSudPreviewPlugin(p.SingletonPlugin):
     p.implements(p.IResourceView, inherit=True)
     p.implements(p.IBlueprint)
+    p.implements(p.IPackageController, inherit=True)
 
     # IResourceView
     def info(self) -> dict[str, Any]:
@@ -66,11 +102,14 @@ class DataSudPreviewPlugin(p.SingletonPlugin):
         }
 
     def can_view(self, data_dict: dict[str, Any]) -> bool:
-        # by the format alone: a link to a partner's CSV gets its view too, so that it shows
-        # its preview once copied into DataSud's storage (download mode; CKAN creates
-        # default views again only when the format changes); until then the view says
-        # that the file is elsewhere
-        return reading.kind_of(data_dict.get("resource") or {}) is not None
+        resource = data_dict.get("resource") or {}
+        return resource.get("url_type") == "upload" and reading.kind_of(resource) is not None
+
+    # IPackageController: a link that becomes a stored file (a partner's file copied in
+    # download mode, written with package_update) gets its view, which CKAN creates only
+    # with a new resource or a new format
+    def after_dataset_update(self, context, pkg_dict: dict[str, Any]) -> None:
+        ensure_views(pkg_dict.get("id"))
 
     def setup_template_variables(self, context, data_dict: dict[str, Any]) -> dict[str, Any]:
         resource = data_dict.get("resource") or {}

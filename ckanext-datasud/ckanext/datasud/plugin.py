@@ -10,7 +10,8 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.datasud import catalogue_cache, downloads, feeds, middleware, permissions, search, subscriptions
+from ckanext.datasud import (catalogue_cache, downloads, feeds, js_translations, middleware, permissions, search,
+                              subscriptions)
 from ckanext.datasud.csw import sync as csw_sync
 from ckanext.datasud.logic import publication
 from ckanext.datasud.helpers import current_language
@@ -32,6 +33,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IPermissionLabels)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IFeed)
+    p.implements(p.IConfigurable)
 
     # IConfigurer
     def update_config(self, config):
@@ -87,3 +89,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
     # IFeed: the Atom feeds in the page's language (CKAN writes xml:lang="en")
     def get_feed_class(self):
         return feeds.DataSudFeed
+
+    # IConfigurable: the JS modules' translations, which only `ckan run` builds
+    def configure(self, config):
+        js_translations.build()

@@ -176,3 +176,13 @@ def test_becoming_a_partner_leads_to_the_contact_form(app, demo):
         assert {a["href"] for a in links} == {"/contact?sujet=partenariat"}, url
     form = soup_of(app.get("/contact?sujet=partenariat"))
     assert form.select_one("input[name=subject]")["value"] == "Devenir partenaire de DataSud"
+
+
+def test_javascript_modules_are_translated(app):
+    """CKAN's JS modules get their French (built at start-up: js_translations.py), ours
+    included (« Edit » beside the dataset's URL, the confirmation dialogs…)."""
+    translations = app.get("/api/i18n/fr").json
+    assert translations[""]["lang"] == "fr"
+    for msgid in ("Edit", "Cancel", "Confirm", "Upload", "Remove"):
+        assert translations.get(msgid) and translations[msgid][1] and translations[msgid][1] != msgid, msgid
+    assert translations["Close"] == [None, "Fermer"]  # from DataSud's catalogue (CKAN's has none)

@@ -383,6 +383,8 @@ def test_content_negotiation_on_the_catalogue_and_dataset(app, world):
     assert jsonld.status_code == 200 and jsonld.headers["Content-Type"].startswith("application/ld+json")
     html = app.get(f"/dataset/{world['full']['name']}", headers={"Accept": "text/html"})
     assert html.status_code == 200 and "<html" in html.body
+    for response in (turtle, jsonld, html):
+        assert "Accept" in response.headers["Vary"]
 
 
 # --- DataSud's themes as a SKOS concept scheme -------------------------------------------

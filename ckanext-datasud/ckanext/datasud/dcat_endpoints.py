@@ -70,6 +70,15 @@ def refused(exc: CatalogueRequestRefused):
     return Response(exc.message + "\n", status=400, content_type="text/plain; charset=utf-8")
 
 
+@datasud_dcat.after_app_request
+def vary_on_accept(response: Response) -> Response:
+    """``/`` and ``/dataset/<id>`` answer HTML or RDF by the Accept header (ckanext-dcat's
+    content negotiation): a cache between the portal and its visitors must know it."""
+    if request.endpoint in ("dcat.read_catalog", "dcat.read_dataset", "dcat.read_dataset_series"):
+        response.vary.add("Accept")
+    return response
+
+
 def refuse(field: str, message: str):
     """Refuse a request: a French 400 in plain text on the RDF endpoints, the Action
     API's own validation error (409, ``{field: [message]}``) through the API

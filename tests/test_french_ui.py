@@ -84,7 +84,8 @@ def public_pages(demo) -> list[str]:
             "/glossaire", "/mentions-legales", "/accessibilite", "/user/login", "/user/register",
             "/reutilisations", "/developpeurs",
             "/page-qui-n-existe-pas", "/dataset/jeu-qui-n-existe-pas", "/harvest/", "/dataset/?page=abc",
-            f"/dataset/{DATASET}/validation"]
+            f"/dataset/{DATASET}/validation", f"/organization/activity/{demo['organization']}",
+            f"/dataset/activity/{DATASET}"]
 
 
 def test_public_pages_have_no_english_leftovers(app, demo):

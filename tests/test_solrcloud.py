@@ -1,0 +1,205 @@
+"""Scale-out (issue 14, item 4): the portal on SolrCloud.
+
+Solr's own MiniSolrCloudCluster (solr/src/.../DataSudSolrCloud.java, from the same Maven
+test framework as the single node) starts 4 nodes with an embedded ZooKeeper and a
+collection ``ckan`` of 2 shards x 2 replicas with DataSud's config set; CKAN is pointed at
+the collection through one node, as through a load balancer. Datasets are created by
+the portal's own actions (published through the workflow) and found by
+``package_search``; the documents are spread over both shards; with a node of each shard
+stopped the search still answers the same, and a new dataset is still indexed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from ckan.lib.search.common import SolrSettings
+from ckan.tests import helpers
+
+from tests import factories
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("DATASUD_CACHE", ROOT / ".cache"))
+CLASSPATH = f"{CACHE / 'solr' / 'lib'}/*:{CACHE / 'solr' / 'classes'}"
+CONFIG_SET = ROOT / "solr" / "configsets" / "ckan" / "conf"
+
+pytestmark = pytest.mark.solrcloud
+
+
+def cloud_config_set(target: Path) -> Path:
+    """DataSud's config set for SolrCloud: the same, but ``_version_`` a long with
+    docValues (CKAN's schema has it a string, which a single node accepts; SolrCloud's
+    replicas compare index fingerprints over it when one comes back)."""
+    import shutil
+    shutil.copytree(CONFIG_SET, target)
+    schema = target / "schema.xml"
+    text = schema.read_text(encoding="utf-8")
+    line = '<field name="_version_" type="string" indexed="true" stored="true"/>'
+    assert line in text
+    schema.write_text(text.replace(line, '<field name="_version_" type="plong" indexed="false" stored="false" '
+                                         'docValues="true"/>'), encoding="utf-8")
+    return target
+
+
+class Cluster:
+    """The launcher's process: its nodes, and the stop/start commands it takes on stdin."""
+
+    def __init__(self, base: Path):
+        self.log = open(base / "solrcloud.log", "wb")
+        self.process = subprocess.Popen(
+            # Solr's logging (warnings) to stderr, a file: stdout carries only the launcher's answers
+            ["java", "-Xms128m", "-Xmx768m", f"-Dsolr.log.dir={base / 'logs'}",
+             f"-Dlog4j2.configurationFile={ROOT / 'solr' / 'log4j2.xml'}",
+             "-Dsolr.install.dir=" + str(CACHE / "solr"), "-cp", CLASSPATH, "fr.datasud.solr.DataSudSolrCloud",
+             str(base / "cluster"), str(cloud_config_set(base / "conf")), "4", "2", "2"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, cwd=base)
+        self.state = self._answer(180)
+        assert "nodes" in self.state, self.state
+
+    def _answer(self, timeout: float) -> dict:
+        """The launcher's next JSON line (Solr's own logging may print other lines)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready, _, _ = select.select([self.process.stdout], [], [], max(0, deadline - time.monotonic()))
+            line = self.process.stdout.readline().decode().strip() if ready else ""
+            assert ready and (line or self.process.poll() is None), \
+                f"the SolrCloud launcher did not answer: see {self.log.name}"
+            if line.startswith("{"):
+                return json.loads(line)
+
+    def command(self, text: str) -> dict:
+        self.process.stdin.write((text + "\n").encode())
+        self.process.stdin.flush()
+        self.state = self._answer(120)
+        assert "error" not in self.state, self.state
+        return self.state
+
+    @property
+    def nodes(self) -> list[str]:
+        return self.state["nodes"]
+
+    def status(self) -> dict:
+        answer = requests.get(f"{self.nodes[0]}/admin/collections", timeout=30,
+                              params={"action": "CLUSTERSTATUS", "collection": "ckan", "wt": "json"})
+        answer.raise_for_status()
+        return answer.json()["cluster"]
+
+    def placement(self) -> dict[str, list[dict]]:
+        """Each shard's replicas: base URL, core, state, whether leader."""
+        shards = self.status()["collections"]["ckan"]["shards"]
+        return {name: [{"base_url": r["base_url"], "core": r["core"], "state": r["state"],
+                        "leader": r.get("leader") == "true"} for r in shard["replicas"].values()]
+                for name, shard in shards.items()}
+
+    def wait_until_every_shard_has_a_live_leader(self, timeout: float = 90) -> None:
+        deadline = time.time() + timeout
+        while True:
+            cluster = self.status()
+            live = {f"http://{n.replace('_solr', '/solr')}" for n in cluster["live_nodes"]}
+            shards = cluster["collections"]["ckan"]["shards"]
+            if all(any(r["state"] == "active" and r.get("leader") == "true" and r["base_url"] in live
+                       for r in shard["replicas"].values()) for shard in shards.values()):
+                return
+            assert time.time() < deadline, f"no live leader for every shard: {shards}"
+            time.sleep(0.5)
+
+    def close(self) -> None:
+        try:
+            self.process.stdin.close()
+            self.process.wait(60)
+        except Exception:  # noqa: BLE001 - then kill it
+            self.process.kill()
+            self.process.wait(10)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def cloud(clean_module_db, tmp_path_factory):
+    """The cluster, and CKAN pointed at its collection through the first node."""
+    assert (CACHE / "solr" / "classes" / "fr" / "datasud" / "solr" / "DataSudSolrCloud.class").is_file(), \
+        "the SolrCloud launcher is compiled by bin/datasud (install_solr)"
+    started = time.monotonic()
+    cluster = Cluster(tmp_path_factory.mktemp("solrcloud"))
+    cluster.started_in = time.monotonic() - started
+    before = SolrSettings.get()
+    SolrSettings.init(f"{cluster.nodes[0]}/ckan")
+    try:
+        yield cluster
+    finally:
+        SolrSettings.init(*before)
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def catalogue(cloud):
+    """Eight datasets of two partners, created and published by the portal's actions."""
+    atmo = factories.Organization(name="atmosud-cloud", title="AtmoSud (SolrCloud)")
+    ville = factories.Organization(name="ville-cloud", title="Ville de Nice (SolrCloud)")
+    made = []
+    for i in range(4):
+        made.append(factories.Dataset(owner_org=atmo["id"], name=f"air-{i}", title=f"Qualité de l'air {i}",
+                                      themes=["environnement-climat"], notes="Mesures horaires des polluants."))
+        made.append(factories.Dataset(owner_org=ville["id"], name=f"electricite-{i}",
+                                      title=f"Consommation d'électricité des écoles {i}",
+                                      themes=["energies-reseaux"], notes="Relevés des compteurs Linky."))
+    return {"datasets": made, "organizations": (atmo, ville)}
+
+
+def search(**params) -> dict:
+    return helpers.call_action("package_search", **params)
+
+
+def names(result: dict) -> list[str]:
+    return sorted(d["name"] for d in result["results"])
+
+
+def test_the_portal_searches_the_collection(cloud, catalogue):
+    everything = search(q="*:*", rows=50)
+    assert everything["count"] == 8
+    # French analysis of DataSud's schema, accents folded, on the distributed index
+    assert names(search(q="electricite", rows=50)) == [f"electricite-{i}" for i in range(4)]
+    assert search(q="qualite air", rows=50)["count"] == 4
+    facets = search(q="*:*", rows=0, **{"facet.field": '["organization"]'})["facets"]["organization"]
+    assert facets == {"atmosud-cloud": 4, "ville-cloud": 4}
+    assert names(search(fq="organization:ville-cloud", q="écoles", rows=50)) == [f"electricite-{i}" for i in range(4)]
+
+
+def test_documents_are_spread_over_both_shards(cloud, catalogue):
+    placement = cloud.placement()
+    assert len(placement) == 2 and all(len(replicas) == 2 for replicas in placement.values())
+    per_shard = {}
+    for shard, replicas in placement.items():
+        counts = {requests.get(f"{r['base_url']}/{r['core']}/select", timeout=30, params={
+            "q": "*:*", "rows": 0, "distrib": "false", "wt": "json"}).json()["response"]["numFound"]
+            for r in replicas}
+        assert len(counts) == 1, f"the replicas of {shard} differ: {counts}"  # replicas hold the same documents
+        per_shard[shard] = counts.pop()
+    assert sum(per_shard.values()) == 8 and all(n > 0 for n in per_shard.values()), per_shard
+
+
+def test_search_answers_with_a_node_of_each_shard_stopped(cloud, catalogue):
+    before = names(search(q="*:*", rows=50))
+    entry = cloud.nodes[0]
+    placement = cloud.placement()
+    entry_shard = next(s for s, replicas in placement.items() if any(r["base_url"] == entry for r in replicas))
+    other_shard = next(s for s in placement if s != entry_shard)
+    stops = [next(r["base_url"] for r in placement[other_shard]),  # a node of the other shard
+             next(r["base_url"] for r in placement[entry_shard] if r["base_url"] != entry)]  # the entry's twin
+    for url in stops:
+        cloud.command(f"stop {cloud.nodes.index(url)}")
+        cloud.wait_until_every_shard_has_a_live_leader()
+        assert names(search(q="*:*", rows=50)) == before
+        assert search(q="electricite", rows=50)["count"] == 4
+    assert len([node for node in cloud.nodes if node.startswith("stopped")]) == 2
+    # still indexing, with half the nodes down
+    late = factories.Dataset(owner_org=catalogue["organizations"][0]["id"], name="ozone-pendant-la-panne",
+                             title="Ozone pendant la panne", themes=["environnement-climat"])
+    assert late["name"] in names(search(q="ozone panne", rows=50))
+    assert search(q="*:*", rows=0)["count"] == 9

@@ -11,9 +11,11 @@ from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud.harvesting import mapping, records, settings as source_settings
+from ckanext.datasud.harvesting import indexing, mapping, records, settings as source_settings
 
 log = logging.getLogger(__name__)
+
+indexing.install()  # each imported dataset indexed once, one Solr commit per job
 
 # The stock harvesters' messages, as partners read them in reports.
 _FRENCH = [
@@ -110,7 +112,12 @@ class DataSudHarvesterMixin:
             return record
 
     # Withdraw, never delete, what is gone upstream; run imports with the source settings.
+    # Each dataset is indexed once, when its import is over (:mod:`.indexing`).
     def import_stage(self, harvest_object):
+        with indexing.one_index_per_record():
+            return self._import_stage(harvest_object)
+
+    def _import_stage(self, harvest_object):
         if self._get_object_extra(harvest_object, "status") == "delete":
             return records.withdraw(harvest_object)
         # in the portal's language: the schema's messages land in the report as they are

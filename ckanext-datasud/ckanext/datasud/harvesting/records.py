@@ -26,6 +26,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra, HarvestSource
 
 from ckanext.datasud import conventions
+from ckanext.datasud.harvesting import indexing
 from ckanext.datasud.harvesting.settings import SourceSettings
 from ckanext.datasud.model.review import Review, WorkflowState
 
@@ -171,8 +172,7 @@ def after_import(package_id: str, created: bool) -> None:
     was_private = package.private
     model.Session.commit()
     if review.to_state != "published" or not created or was_private:
-        from ckan.lib.search import rebuild
-        rebuild(package.id)
+        indexing.reindex(package.id)
     if review.to_state == "submitted":
         from ckanext.datasud.logic.workflow_action import queue_notifications
         queue_notifications(review.id)
@@ -201,8 +201,7 @@ def withdraw(harvest_object) -> bool:
             f"Retiré : l'enregistrement n'est plus dans le catalogue « {source.title} ».",
             {"harvest_source_id": source.id, "harvest_source": source.title, "guid": harvest_object.guid})
     model.Session.commit()
-    from ckan.lib.search import rebuild
-    rebuild(package.id)
+    indexing.reindex(package.id)
     log.info("withdrew %s (guid %s), gone from source %s", package.name, harvest_object.guid, source.id)
     return True
 

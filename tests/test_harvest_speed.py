@@ -1,0 +1,241 @@
+"""Harvest indexing (issue 14, item 3): each harvested dataset sent to Solr once, no Solr
+commit per dataset, one commit when the job is marked finished — before it is: once a
+job is reported finished, every dataset it imported is searchable (and only as the
+publication rule allows). Behaviour, not timing: the Solr requests are counted (the
+real requests to the real Solr, observed on their way), the job's state read from
+PostgreSQL at the moment of the commit.
+"""
+from __future__ import annotations
+
+import pysolr
+import pytest
+import sqlalchemy as sa
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.tests import factories as ckan_factories
+from ckan.tests import helpers
+
+from tests import factories
+from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, run, object_errors
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+BASE = "https://data.partenaire-vitesse.example"
+
+
+def dataset_ttl(i: int, title: str = "") -> str:
+    ref = f"{BASE}/dataset/jeu-{i}"
+    title = title or f"Jeu de données n° {i} de la vitesse"
+    return f"""
+<{ref}> a dcat:Dataset ;
+    dct:title "{title}" ;
+    dct:description "Un jeu de données du catalogue du partenaire, numéro {i}." ;
+    dct:identifier "jeu-{i}" ;
+    dcat:theme <http://publications.europa.eu/resource/authority/data-theme/ENVI> ;
+    dcat:landingPage <https://www.partenaire-vitesse.example/donnees/jeu-{i}> ;
+    dcat:distribution <{ref}/csv> .
+<{ref}/csv> a dcat:Distribution ;
+    dct:title "Jeu {i} (CSV)" ;
+    dcat:downloadURL <{BASE}/files/jeu-{i}.csv> ;
+    dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> ;
+    dct:license <https://www.etalab.gouv.fr/licence-ouverte-open-licence/> .
+"""
+
+
+def catalogue(numbers, extra: str = "") -> str:
+    refs = ", ".join(f"<{BASE}/dataset/jeu-{i}>" for i in numbers) or "<urn:vide>"
+    return ("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n"
+            f"<{BASE}/catalogue> a dcat:Catalog ; dcat:dataset {refs} .\n"
+            + "".join(dataset_ttl(i) for i in numbers) + extra)
+
+
+class SolrRequests:
+    """The requests sent to Solr, as (kind, path, commits?, the job's status in PostgreSQL
+    at that moment); kind: ``dataset`` (a dataset's document; the harvest source's own
+    document is ``add``), ``commit`` (an explicit commit), ``delete``, ``select``."""
+
+    def __init__(self, monkeypatch):
+        self.requests: list[tuple[str, str, bool, str]] = []
+        self.job_id = None
+        self._engine = sa.create_engine(model.meta.engine.url)  # another connection: what others see
+        send, spy = pysolr.Solr._send_request, self
+
+        def observed(solr, method, path="", body=None, headers=None, files=None):
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+            if path.startswith("update") and text.lstrip().startswith(("[", "<add")):  # documents
+                kind = "dataset" if '"dataset_type": "dataset"' in text else "add"
+            else:
+                kind = "commit" if "<commit" in text else "delete" if "<delete" in text else "select"
+            spy.requests.append((kind, path, "commit=true" in path, spy._job_status()))
+            return send(solr, method, path, body, headers, files)
+        monkeypatch.setattr(pysolr.Solr, "_send_request", observed)
+
+    def _job_status(self) -> str:
+        if self.job_id is None:
+            return ""
+        with self._engine.connect() as conn:
+            return conn.execute(sa.text("select status from harvest_job where id = :id"),
+                                {"id": self.job_id}).scalar() or ""
+
+    def of(self, kind: str) -> list[tuple[str, str, bool, str]]:
+        return [r for r in self.requests if r[0] == kind]
+
+    def committing(self) -> list[tuple[str, str, bool, str]]:
+        return [r for r in self.requests if r[2]]
+
+    def datasets(self) -> list[tuple[str, str, bool, str]]:
+        """The documents of datasets sent, none of them with a commit."""
+        sent = self.of("dataset")
+        assert [r for r in sent if r[2]] == [], "a dataset indexed with a Solr commit"
+        return sent
+
+    def clear(self) -> None:
+        self.requests.clear()
+
+
+@pytest.fixture
+def server():
+    with CatalogueServer() as server, allowed_hosts(server.host):
+        yield server
+
+
+@pytest.fixture
+def partner():
+    return {"org": factories.Organization(), "sysadmin": ckan_factories.Sysadmin()}
+
+
+@pytest.fixture
+def solr(monkeypatch):
+    spy = SolrRequests(monkeypatch)
+    yield spy
+    spy._engine.dispose()
+
+
+def _search(query_fq: str, user=None, include_private=False) -> list[str]:
+    context = {"user": user["name"]} if user else {"ignore_auth": True, "user": ""}
+    result = helpers.call_action("package_search", context, fq=query_fq, rows=100,
+                                 include_private=include_private)
+    return sorted(d["title"] for d in result["results"])
+
+
+def _run(source: dict, spy: SolrRequests) -> dict:
+    """``run`` with the spy following the job (read from the database once created)."""
+    from ckanext.harvest.model import HarvestJob
+    before = {j.id for j in model.Session.query(HarvestJob.id).filter_by(source_id=source["id"])}
+    original = HarvestJob.save
+
+    def save(job):
+        if spy.job_id is None and job.id not in before and job.source_id == source["id"]:
+            spy.job_id = job.id
+        return original(job)
+    HarvestJob.save = save
+    try:
+        return run(source)
+    finally:
+        HarvestJob.save = original
+
+
+def test_first_harvest_indexes_each_dataset_once_and_commits_once_before_the_job_is_finished(
+        server, partner, solr):
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, 6)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    solr.clear()
+    result = _run(source, solr)
+    assert result["job"]["status"] == "Finished"
+    assert result["job"]["stats"].get("added") == 5
+    # one document sent per dataset, none with a commit
+    assert len(solr.datasets()) == 5
+    # one commit, while the job was still running in the database
+    assert [r[3] for r in solr.of("commit")] == ["Running"]
+    # right after the job is finished: every dataset found, anonymously (published by convention)
+    model.Session.remove()
+    titles = _search(f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset')
+    assert titles == sorted(f"Jeu de données n° {i} de la vitesse" for i in range(1, 6))
+
+
+def test_workflow_source_records_stay_private_but_are_searchable_by_the_partner(server, partner, solr):
+    """A source without pre-validation: each record waits for validation (private,
+    submitted: reindexed with its reviewers' labels), still indexed once, one commit."""
+    member = ckan_factories.User()
+    helpers.call_action("organization_member_create", {"ignore_auth": True}, id=partner["org"]["id"],
+                        username=member["name"], role="editor")
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, 4)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="workflow")
+    solr.clear()
+    result = _run(source, solr)
+    assert result["job"]["stats"].get("added") == 3
+    assert len(solr.datasets()) == 3
+    assert [r[3] for r in solr.of("commit")] == ["Running"]
+    model.Session.remove()
+    fq = f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset'
+    assert _search(fq) == []  # nothing public outside the workflow
+    assert len(_search(fq, user=member, include_private=True)) == 3
+    for dataset in helpers.call_action("package_search", {"ignore_auth": True}, fq=fq,
+                                       include_private=True)["results"]:
+        assert dataset["private"] is True
+        state = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=dataset["id"])
+        assert state["state"] == "submitted"
+
+
+def test_changes_removals_and_unchanged_records_of_a_second_harvest(server, partner, solr):
+    """Second harvest: an unchanged record is not sent to Solr again, a changed one
+    once, a removed one (withdrawn: private) once, a new one once; one commit, before
+    the job is finished; the search then says exactly that."""
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, 5)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    _run(source, solr)
+    changed = dataset_ttl(2, title="Jeu de données n° 2, corrigé")
+    page = ("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n"
+            f"<{BASE}/catalogue> a dcat:Catalog ; dcat:dataset "
+            + ", ".join(f"<{BASE}/dataset/jeu-{i}>" for i in (1, 2, 3, 5)) + " .\n"
+            + dataset_ttl(1) + changed + dataset_ttl(3) + dataset_ttl(5))
+    server.pages["/catalogue.ttl"] = Page(page)
+    solr.clear()
+    solr.job_id = None
+    model.Session.remove()
+    result = _run(source, solr)
+    stats = result["job"]["stats"]
+    assert (stats.get("added"), stats.get("updated"), stats.get("not modified")) == (1, 1, 2)
+    # 2 (changed), 4 (withdrawn), 5 (new)
+    assert len(solr.datasets()) == 3
+    assert [r[3] for r in solr.of("commit")] == ["Running"]
+    model.Session.remove()
+    titles = _search(f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset')
+    assert titles == sorted(["Jeu de données n° 1 de la vitesse", "Jeu de données n° 2, corrigé",
+                             "Jeu de données n° 3 de la vitesse", "Jeu de données n° 5 de la vitesse"])
+
+
+def test_refused_and_odd_records_leave_nothing_in_the_index(server, partner, solr):
+    """A record the schema refuses, one without title, a DataService: no document for
+    them, the valid record indexed once; one commit."""
+    odd = f"""
+<{BASE}/dataset/sans-titre> a dcat:Dataset ; dct:description "Sans titre." .
+<{BASE}/service> a dcat:DataService ; dct:title "Un service" .
+<{BASE}/dataset/vide> a dcat:Dataset ; dct:title "" .
+"""
+    server.pages["/catalogue.ttl"] = Page(catalogue([7], extra=odd))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    solr.clear()
+    result = _run(source, solr)
+    assert result["job"]["stats"].get("added") == 1
+    assert result["job"]["stats"].get("errored", 0) >= 1
+    assert object_errors(result["job"])
+    assert len(solr.datasets()) == 1
+    assert [r[3] for r in solr.of("commit")] == ["Running"]
+    model.Session.remove()
+    assert _search(f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset',
+                   include_private=True) == ["Jeu de données n° 7 de la vitesse"]
+
+
+def test_outside_a_harvest_ckan_indexes_and_commits_as_before(partner, solr):
+    """The deferral is for harvest imports only: a dataset created through the API is
+    committed to Solr by its own request, and found at once."""
+    solr.clear()
+    dataset = factories.Dataset(owner_org=partner["org"]["id"], title="Saisi sur DataSud")
+    assert solr.committing(), "an API write still commits its indexing"
+    assert _search(f'+id:"{dataset["id"]}"') == ["Saisi sur DataSud"]

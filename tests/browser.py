@@ -88,8 +88,27 @@ def chromium(tmp_path_factory):
         options.add_argument(arg)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.set_page_load_timeout(60)
+    phone_aware_window_size(driver)
     yield driver
     driver.quit()
+
+
+def phone_aware_window_size(driver) -> None:
+    """Headless Chromium never makes a window narrower than 500 px: below that,
+    ``set_window_size`` emulates the device instead (Chrome DevTools' device metrics, as a
+    phone: its viewport, its width for CSS and scripts, its screenshots)."""
+    window_size = driver.set_window_size
+
+    def set_window_size(width, height, windowHandle="current"):
+        if width < 500:
+            window_size(500, height)
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": int(width), "height": int(height), "deviceScaleFactor": 1, "mobile": True})
+        else:
+            driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+            window_size(width, height)
+
+    driver.set_window_size = set_window_size
 
 
 def screenshot(driver, name: str, width: int = DESKTOP[0]) -> Path:

@@ -26,6 +26,7 @@ def snapshot(ini: str) -> dict:
     import ckan.model as model
     import ckan.plugins.toolkit as tk
     from ckan.lib.uploader import get_resource_uploader, get_storage_path
+    from ckanext.datasud.backup import REGENERATED
 
     with app._wsgi_app.test_request_context():
         site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
@@ -46,7 +47,7 @@ def snapshot(ini: str) -> dict:
         storage = get_storage_path()
         tree = {}
         for root, dirs, names in os.walk(storage):
-            dirs[:] = [d for d in dirs if not (root == storage and d == "webassets")]
+            dirs[:] = [d for d in dirs if not (root == storage and d in REGENERATED)]
             for name in names:
                 path = os.path.join(root, name)
                 tree[os.path.relpath(path, storage)] = sha256(path)

@@ -35,8 +35,9 @@ from sqlalchemy.engine import make_url
 import ckan.plugins.toolkit as tk
 
 FORMAT = "datasud-backup/1"
-# What CKAN regenerates from the code: not backed up.
-REGENERATED = {"webassets"}
+# What CKAN (and DataSud at start-up) regenerates from the code: not backed up, and no
+# obstacle to a restore.
+REGENERATED = {"webassets", "i18n"}  # i18n: the JS translations (js_translations.py)
 # Lines of the secrets file that travel with the data: the key that signs sessions and
 # API tokens (without it, every API token of the restored portal is void) and the
 # password of the sysadmin account the database holds (which `bin/datasud up` prints).

@@ -364,8 +364,9 @@ def export_catalogue(app: WebApp) -> dict[str, Any]:
         pages += 1
         size += len(body)
         datasets += len(re.findall(r"\ba dcat:Dataset\b|\brdf:type dcat:Dataset\b", body))
-        match = re.search(r"hydra:next(?:Page)?\s+<([^>]+)>", body)
-        url = urllib.parse.urljoin(url, match.group(1)) if match else None
+        # ckanext-dcat writes the page links as literals ("..."), a harvester may write IRIs
+        match = re.search(r"hydra:next(?:Page)?\s+(?:<([^>]+)>|\"([^\"]+)\")", body)
+        url = urllib.parse.urljoin(url, match.group(1) or match.group(2)) if match else None
         if pages > 100000:
             raise SystemExit("the catalogue's pages never end")
     return {"seconds": time.perf_counter() - started, "pages": pages, "mb": size / 1e6, "datasets": datasets}
@@ -556,7 +557,12 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="text appended to the docs as Notes (bench/notes.md)")
     parser.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"),
                         help="where to write the report (docs/benchmarks.md; '' to skip)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="only write the report again from var/bench/portal-results.json (e.g. after "
+                             "editing bench/notes.md)")
     args = parser.parse_args(argv)
+    if args.report_only:
+        return report(json.loads((OUT / "portal-results.json").read_text()), args)
     if args.scale < 10 or args.workers < 1 or args.duration < 1:
         parser.error("--scale ≥ 10, --workers ≥ 1, --duration ≥ 1")
     for name in ("CKAN_PG_PORT", "CKAN_REDIS_PORT", "CKAN_SOLR_PORT", "CKAN_PG_PASSWORD"):
@@ -623,10 +629,17 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     results["harvest"] = harvest(args)
     results["load_after"] = os.getloadavg()[0]
+    (OUT / "portal-results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    report(results, args)
+    say(f"done in {time.perf_counter() - started:.0f} s (raw figures: var/bench/portal-results.json)")
+    return 0
+
+
+def report(results: dict[str, Any], args: argparse.Namespace) -> int:
+    """The table on the terminal; docs/benchmarks.md and its chart."""
     notes = Path(args.notes)
     results["notes"] = notes.read_text() if args.notes and notes.exists() else ""
     results_file = OUT / "portal-results.json"
-    results_file.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     print_table(results)
     if args.docs:
         docs = Path(args.docs)
@@ -634,7 +647,6 @@ def main(argv: Optional[list[str]] = None) -> int:
         write_docs(results, docs, chart)
         say(f"written: {docs.relative_to(ROOT) if docs.is_relative_to(ROOT) else docs}"
             + (f" and {chart.name}" if chart else ""))
-    say(f"done in {time.perf_counter() - started:.0f} s (raw figures: var/bench/portal-results.json)")
     return 0
 
 

@@ -31,11 +31,16 @@ called in the worker process instead of by the ``harvester gather-consumer`` and
 ``fetch-consumer`` daemons, so that the process measured is the one doing the work; then
 ``harvest_jobs_run`` marks the job finished.
 
-``--solr-commit each`` (the default) indexes as CKAN does by default and as DataSud's
-configurations run today: a Solr commit at every indexing of a dataset (CKAN 2.11
-indexes a new dataset twice); ``auto`` leaves the commits to Solr's soft commit.
-``--profile`` also profiles the fetch/import stage (cProfile, and where each SQL
-statement and Solr request comes from): times are then inflated, read the ratios.
+``--solr-commit each`` (the default) runs both portals as configured by default and as
+DataSud's configurations run (``ckan.search.solr_commit = true``): stock CKAN 2.11 then
+makes a Solr commit at every indexing of a dataset (and indexes a new dataset twice);
+DataSud's harvesters index each imported dataset once without commit and commit once
+when the job is marked finished, whatever this setting (``harvesting/indexing.py``).
+``auto`` (``ckan.search.solr_commit = false``) leaves stock's commits to Solr's soft
+commit too.
+``--profile`` also profiles the gather stage and the fetch/import stage (cProfile, and
+where each SQL statement and Solr request of the import comes from): times are then
+inflated, read the ratios.
 """
 from __future__ import annotations
 
@@ -490,7 +495,14 @@ def _work(args: argparse.Namespace, side: dict[str, Any]) -> int:
         job = tk.get_action("harvest_job_create")(context(), {"source_id": source["id"]})  # → gather queue
         gather = queue.get_gather_consumer()
         method, header, body = next(gather.consume(queue.get_gather_queue_name()))
+        gather_profiler = None
+        if args.profile:
+            import cProfile
+            gather_profiler = cProfile.Profile()
+            gather_profiler.enable()
         queue.gather_callback(gather, method, header, body)
+        if gather_profiler:
+            gather_profiler.disable()
         gathered = meter.snapshot()
         pending = redis.llen(queue.get_fetch_routing_key())
         progress(args.side, f"run {number}: gathered {pending} records in {gathered['time'] - start['time']:.1f} s")
@@ -548,6 +560,7 @@ def _work(args: argparse.Namespace, side: dict[str, Any]) -> int:
         progress(args.side, f"run {number}: {pending} datasets in {seconds:.1f} s "
                             f"({run['datasets_per_second']:.1f}/s), {indexed} in Solr")
         if profiler:
+            profiles.append(_gather_profile_report(gather_profiler, number, pending, args.side))
             profiles.append(_profile_report(profiler, meter, number, pending, args.side))
         Path(args.result).write_text(json.dumps({"runs": runs, "profile": "\n\n".join(profiles)}))
         print(f"@@done {number}", flush=True)
@@ -564,6 +577,23 @@ def _wait_for_index(tk, context, org_id: str, expected: int, timeout: float) -> 
         if count >= expected or time.perf_counter() > deadline:
             return count
         time.sleep(0.1)
+
+
+def _gather_profile_report(profiler, number: int, records: int, side: str) -> str:
+    """Where the gather stage of a run spends its time: the main functions (cumulative)."""
+    import io
+    import pstats
+
+    stats = pstats.Stats(profiler)
+    rows = sorted(((ct, nc, f"{filename.split('/site-packages/', 1)[-1]}:{line}({name})")
+                   for (filename, line, name), (cc, nc, tt, ct, callers) in stats.stats.items()), reverse=True)
+    out = io.StringIO()
+    out.write(f"Profile of {SIDES[side]['label']}'s gather, run {number} ({records} records, "
+              f"{stats.total_tt:.1f} s profiled):\n")
+    out.write(f"  {'cumulative s':>12} {'ms/record':>9} {'calls':>7}  function\n")
+    for ct, nc, label in rows[:30]:
+        out.write(f"  {ct:>12.2f} {1000 * ct / max(records, 1):>9.2f} {nc:>7}  {label}\n")
+    return out.getvalue().rstrip()
 
 
 def _profile_report(profiler, meter: Meter, number: int, records: int, side: str) -> str:

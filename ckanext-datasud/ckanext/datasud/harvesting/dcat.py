@@ -38,6 +38,7 @@ import json
 import logging
 import re
 import traceback
+import uuid
 from typing import Any, Optional
 
 import ckan.model as model
@@ -276,7 +277,8 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
                 log.warning("page %s of %s repeats the first page: paging stops", number, source.url)
                 break
             first_page = first_page or fingerprint
-            total = hydra_total(graph) if hydra_total(graph) is not None else total
+            announced = hydra_total(graph)
+            total = announced if announced is not None else total
             read += record_count(graph)
             for message in lone_services(graph):
                 self._save_gather_error(message, harvest_job)
@@ -300,6 +302,7 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
                 self._save_gather_error(f"Error when processsing dataset: {e!r} / {traceback.format_exc()}",
                                         harvest_job)
                 return []
+            model.Session.commit()  # the page's harvest objects, in one transaction
             url, number = parser.next_page(), number + 1
         return object_ids + self._mark_datasets_for_deletion(guids, harvest_job)
 
@@ -328,8 +331,10 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         return guid
 
     def _save_object(self, dataset: dict[str, Any], guid: str, harvest_job) -> str:
-        obj = HarvestObject(guid=guid, job=harvest_job, content=json.dumps(dataset))
-        obj.save()
+        """A harvest object for the record, committed with its page (the gather's caller
+        queues the objects only once the gather is over)."""
+        obj = HarvestObject(id=str(uuid.uuid4()), guid=guid, job=harvest_job, content=json.dumps(dataset))
+        model.Session.add(obj)
         return obj.id
 
     def _get_existing_dataset(self, guid):

@@ -12,8 +12,10 @@
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import contextvars
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -38,24 +40,64 @@ WITHDRAW = "harvest_withdraw"
 _current: contextvars.ContextVar[Optional[SourceSettings]] = contextvars.ContextVar(
     "datasud_harvest_import", default=None)
 _publishes: contextvars.ContextVar[bool] = contextvars.ContextVar("datasud_harvest_publishes", default=False)
+_job: contextvars.ContextVar[Optional["JobContext"]] = contextvars.ContextVar("datasud_harvest_job", default=None)
 _warnings: contextvars.ContextVar[Optional[list[str]]] = contextvars.ContextVar("datasud_harvest_warnings",
                                                                                 default=None)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobContext:
+    """What every record of a harvest job shares, read once per job: the source's
+    settings, whether the partner may publish (convention in force or override), the
+    reference of its convention, and the harvest user's id."""
+    settings: SourceSettings
+    may_publish: bool
+    convention_reference: str
+    user_id: str
+
+
+_JOBS_KEPT = 8  # a consumer may alternate between a few sources' jobs
+_jobs: "collections.OrderedDict[str, JobContext]" = collections.OrderedDict()
+
+
+def job_context(harvest_object) -> JobContext:
+    """The :class:`JobContext` of an object's job (read at its first record)."""
+    key = harvest_object.harvest_job_id or ""
+    found = _jobs.get(key) if key else None
+    if found is not None:
+        return found
+    settings = SourceSettings.of(harvest_object.source)
+    owner = settings.owner_org
+    convention = conventions.convention_in_force(owner) if owner else None
+    found = JobContext(settings=settings,
+                       may_publish=bool(owner) and (convention is not None
+                                                    or conventions.override_for(owner) is not None),
+                       convention_reference=convention.reference if convention is not None else "",
+                       user_id=_harvest_user().id)
+    if key:
+        _jobs[key] = found
+        while len(_jobs) > _JOBS_KEPT:
+            _jobs.popitem(last=False)
+    return found
 
 
 @contextlib.contextmanager
 def importing(harvest_object) -> Iterator[SourceSettings]:
     """Run an import with its source's settings at hand, and whether it publishes
-    (decided once per record: the dataset actions and hooks ask several times)."""
-    settings = SourceSettings.of(harvest_object.source)
+    (decided once per job, from the settings and the partner's convention as they are
+    when its first record is imported: the dataset actions and hooks ask several times)."""
+    job = job_context(harvest_object)
+    settings = job.settings
     token = _current.set(settings)
-    publishes = _publishes.set(bool(settings.prevalidated and settings.owner_org and
-                                    conventions.may_publish(settings.owner_org)))
+    job_token = _job.set(job)
+    publishes = _publishes.set(bool(settings.prevalidated and job.may_publish))
     warnings = _warnings.set([])
     try:
         yield settings
     finally:
         _warnings.reset(warnings)
         _publishes.reset(publishes)
+        _job.reset(job_token)
         _current.reset(token)
 
 
@@ -120,6 +162,11 @@ def _harvest_user() -> model.User:
     return model.User.get(site_user["name"])
 
 
+def _harvest_user_id() -> str:
+    job = _job.get()
+    return job.user_id if job is not None else _harvest_user().id
+
+
 def _record(package: model.Package, transition: str, to_state: str, comment: str,
             details: dict[str, Any]) -> Review:
     row = state_of(package.id)
@@ -127,7 +174,7 @@ def _record(package: model.Package, transition: str, to_state: str, comment: str
         row = WorkflowState(package_id=package.id, state="draft", version=0)
         model.Session.add(row)
     review = Review(package_id=package.id, transition=transition, from_state=row.state, to_state=to_state,
-                    decision=transition, comment=comment, details=details, user_id=_harvest_user().id)
+                    decision=transition, comment=comment, details=details, user_id=_harvest_user_id())
     model.Session.add(review)
     row.state, row.version, row.modified = to_state, (row.version or 0) + 1, dt.datetime.utcnow()
     package.private = to_state != "published"
@@ -146,8 +193,12 @@ def after_import(package_id: str, created: bool) -> None:
     package = model.Package.get(package_id)
     if settings is None or package is None:
         return
-    convention = conventions.convention_in_force(settings.owner_org) if settings.owner_org else None
-    reference = convention.reference if convention is not None else ""
+    job = _job.get()
+    if job is not None:
+        reference = job.convention_reference
+    else:
+        convention = conventions.convention_in_force(settings.owner_org) if settings.owner_org else None
+        reference = convention.reference if convention is not None else ""
     review = None
     if created or state_of(package_id) is None:
         if publishes_directly():

@@ -117,10 +117,11 @@ def datasud_harvest_advanced_config(config: Any) -> str:
 
 
 def datasud_dataset_organization(pkg: dict) -> dict:
-    """The organisation box of a dataset page; when Solr is unreachable (its dataset
-    count needs it), what the dataset itself says of its organisation (degraded.py)."""
-    from ckanext.datasud import degraded
-    return degraded.organization_of(pkg)
+    """The organisation box of a dataset page, read from the database without
+    ``organization_show`` and its Solr count (producer.py): fast, and there when Solr
+    is unreachable (degraded.py)."""
+    from ckanext.datasud.producer import producer_of
+    return producer_of(pkg)
 
 
 # --- Downloads (downloads.py, download_views.py) ---------------------------------------

@@ -142,7 +142,8 @@ def test_atom_feeds_are_in_french(app, demo):
 def test_one_h1_and_no_skipped_heading_level(app, demo):
     wrong = {}
     for url in ("/", "/partenaires", "/a-propos", "/contact", "/glossaire", "/mentions-legales", "/accessibilite",
-                "/licence", "/user/login", "/page-qui-n-existe-pas"):
+                "/licence", "/user/login", "/page-qui-n-existe-pas", "/dataset/", "/organization/",
+                f"/organization/{demo['organization']}"):
         page = soup_of(app.get(url))
         levels = [int(h.name[1]) for h in page.body.find_all(re.compile(r"^h[1-6]$"))]
         # one h1; from the h1 on, a heading goes at most one level deeper than the one before

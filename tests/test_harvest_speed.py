@@ -238,3 +238,31 @@ def test_outside_a_harvest_ckan_indexes_and_commits_as_before(partner, solr):
     dataset = factories.Dataset(owner_org=partner["org"]["id"], title="Saisi sur DataSud")
     assert solr.committing(), "an API write still commits its indexing"
     assert _search(f'+id:"{dataset["id"]}"') == ["Saisi sur DataSud"]
+
+
+def test_settings_changed_between_two_jobs_apply_to_the_next_job(server, partner, solr):
+    """The source's settings are read once per job, not once per process: a source no
+    longer pre-validated, the next job's new records wait for validation (private), and
+    nothing of them is found anonymously once the job is finished."""
+    server.pages["/catalogue.ttl"] = Page(catalogue([1]))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    _run(source, solr)
+    fq = f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset'
+    assert _search(fq) == ["Jeu de données n° 1 de la vitesse"]
+    helpers.call_action("harvest_source_patch", {"user": partner["sysadmin"]["name"]}, id=source["id"],
+                        validation="workflow")
+    server.pages["/catalogue.ttl"] = Page(catalogue([1, 2]))
+    solr.clear()
+    solr.job_id = None
+    model.Session.remove()
+    result = _run(source, solr)
+    assert result["job"]["stats"].get("added") == 1
+    assert [r[3] for r in solr.of("commit")] == ["Running"]
+    model.Session.remove()
+    assert _search(fq) == ["Jeu de données n° 1 de la vitesse"]  # already published: stays
+    private = [d for d in helpers.call_action("package_search", {"ignore_auth": True}, fq=fq,
+                                              include_private=True)["results"] if d["private"]]
+    assert [d["title"] for d in private] == ["Jeu de données n° 2 de la vitesse"]
+    state = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=private[0]["id"])
+    assert state["state"] == "submitted"

@@ -205,6 +205,12 @@ def flush_redis(db: int) -> None:
 
 
 def rebuild_index(side: str) -> float:
+    """``ckan search-index rebuild``, timed, after its site's documents are cleared
+    (untimed: documents of datasets no longer in the database would stay otherwise)."""
+    env = dict(os.environ, CKAN_INI=str(SIDES[side]["config"]))
+    if run_logged([str(VENV / "bin" / "ckan"), "-c", str(SIDES[side]["config"]), "search-index", "clear"],
+                  f"bench-portal-{side}-rebuild.log", env=env).wait() != 0:
+        raise SystemExit(f"search-index clear failed ({side}): see var/log/bench-portal-{side}-rebuild.log")
     started = time.perf_counter()
     proc = run_logged([str(VENV / "bin" / "ckan"), "-c", str(SIDES[side]["config"]), "search-index", "rebuild"],
                       f"bench-portal-{side}-rebuild.log", env=dict(os.environ, CKAN_INI=str(SIDES[side]["config"])))

@@ -293,7 +293,7 @@ def test_tabs_offered_to_a_visitor_all_open(app, world):
     # « Membres » only for who may see them, and what is offered opens
     visitor = soup(app.get("/organization/ville-de-test"))
     tabs = [squeeze(a.get_text()) for a in visitor.select(".page-header .nav-tabs a")]
-    assert "Membres" not in tabs and "Jeux de données" in tabs and "Flux d'Activité" in tabs
+    assert "Membres" not in tabs and "Jeux de données" in tabs and "Flux d'activité" in tabs
     for link in visitor.select(".page-header .nav-tabs a"):
         assert app.get(link["href"]).status_code == 200, link["href"]
     assert app.get("/organization/members/ville-de-test", status=403).status_code == 403

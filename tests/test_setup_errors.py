@@ -102,7 +102,8 @@ def test_missing_service_is_reported_by_the_check(tmp_path):
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there any more
     result = run_datasud("status",
-                         env={"DATASUD_SOLR_PORT": str(port), "CKAN_INI": str(ROOT / "config" / "test.ini"),
+                         env={**{k: v for k, v in os.environ.items() if k.startswith("DATASUD_") and k.endswith("_PORT")},
+                              "DATASUD_SOLR_PORT": str(port), "CKAN_INI": str(ROOT / "config" / "test.ini"),
                               # this run's test database (CKAN connects to it when it loads)
                               "DATASUD_TEST_DB": os.environ.get("CKAN_TEST_DB", "datasud_test")})
     assert result.returncode == 1

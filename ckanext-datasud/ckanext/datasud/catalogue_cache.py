@@ -14,7 +14,10 @@ of those records (SQLAlchemy's ``after_commit``). CKAN indexes a dataset in Solr
 *before* that commit (``before_commit`` → ``IDomainObjectModification``), with a Solr
 commit, so when the version moves Solr already answers with the change. CKAN's bulk
 updates commit the database first and reindex after: their chained actions call
-``changed()`` once the reindexing is over (``logic/action.py``).
+``changed()`` once the reindexing is over (``logic/action.py``). A harvest job indexes
+its datasets without Solr commits (Solr's soft commit shows them within a second) and
+commits once when the job finishes: ``harvesting/indexing.py`` calls ``changed()`` again
+after that commit.
 
 Without Redis nothing is cached (every request computes): never stale.
 """

@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.test_browser import (ADMIN, ADMIN_PASSWORD, ARTIFACTS, CHROMEDRIVER, CHROMIUM, ROOT, TEST_INI,
-                                click_and_wait, free_port, squeeze)
+from tests.test_browser import (ADMIN, ADMIN_PASSWORD, ARTIFACTS, CHROMEDRIVER, CHROMIUM, ROOT, click_and_wait,
+                                serving_web_app, squeeze)
 
 __all__ = ["portal", "chromium", "screenshot", "login", "click_and_wait", "squeeze", "axe_violations",
            "DESKTOP", "PHONE", "ADMIN", "ADMIN_PASSWORD"]
@@ -37,36 +33,8 @@ def portal(clean_module_db):
 
     demo.ensure_sysadmin(ADMIN, ADMIN_PASSWORD, "admin@datasud.test")
     demo.load(ADMIN)
-    port = free_port()
-    env = dict(os.environ, CKAN_INI=str(TEST_INI), CKAN_WEB_PORT=str(port))
-    (ROOT / "var" / "log").mkdir(parents=True, exist_ok=True)
-    log_path = ROOT / "var" / "log" / f"test-browser-web-{port}.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT / "config"), "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--timeout", "120", "--no-control-socket", "wsgi:application"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            assert server.poll() is None, f"the web app stopped: see {log_path}"
-            try:
-                if requests.get(f"{url}/api/3/action/status_show", timeout=5).ok:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
-                pass
-            if time.time() > deadline:
-                pytest.fail(f"the web app did not answer within 90 s: see {log_path}")
-            time.sleep(0.5)
+    with serving_web_app() as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ Screenshots go to test-artifacts/.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -47,14 +48,14 @@ def demo_data(clean_db, clean_index):
     return counts
 
 
-@pytest.fixture
-def web_app(demo_data):
-    """The web app of config/test.ini, served by gunicorn on a free port, started once the
-    demo data is committed."""
+@contextlib.contextmanager
+def serving_web_app(log_name: str = "test-browser-web"):
+    """The web app of config/test.ini served by gunicorn on a free port of 127.0.0.1 (its
+    base URL) until the block ends; its log in var/log/<log_name>-<port>.log."""
     port = free_port()
     env = dict(os.environ, CKAN_INI=str(TEST_INI), CKAN_WEB_PORT=str(port))
     (ROOT / "var" / "log").mkdir(parents=True, exist_ok=True)
-    log_path = ROOT / "var" / "log" / "test-browser-web.log"
+    log_path = ROOT / "var" / "log" / f"{log_name}-{port}.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT / "config"), "--bind", f"127.0.0.1:{port}",
@@ -81,6 +82,13 @@ def web_app(demo_data):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(10)
+
+
+@pytest.fixture
+def web_app(demo_data):
+    """The web app of config/test.ini, served once the demo data is committed."""
+    with serving_web_app() as url:
+        yield url
 
 
 @pytest.fixture

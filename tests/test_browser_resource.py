@@ -13,16 +13,12 @@ resource-map.png, resource-pdf.png.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import pytest
-import requests
 
 from tests.browser import ARTIFACTS, axe_violations, chromium, squeeze  # noqa: F401 - fixtures
-from tests.test_browser import ROOT, TEST_INI, free_port
+from tests.test_browser import ROOT, serving_web_app
 from tests.test_preview import CALES, PDF_BYTES, stored_files_dataset
 
 pytestmark = pytest.mark.browser
@@ -38,38 +34,10 @@ def files(clean_module_db):
                                  "cales.geojson": (json.dumps(CALES).encode(), "GeoJSON"),
                                  "deliberation.pdf": (PDF_BYTES, "PDF")},
                                 name="lycees-publics", title="Localisation des lycées publics")
-    port = free_port()
-    env = dict(os.environ, CKAN_INI=str(TEST_INI), CKAN_WEB_PORT=str(port))
-    (ROOT / "var" / "log").mkdir(parents=True, exist_ok=True)
-    log_path = ROOT / "var" / "log" / f"test-browser-resource-{port}.log"
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--chdir", str(ROOT / "config"), "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--timeout", "120", "--no-control-socket", "wsgi:application"],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 90
-        while True:
-            assert server.poll() is None, f"the web app stopped: see {log_path}"
-            try:
-                if requests.get(f"{url}/api/3/action/status_show", timeout=5).ok:
-                    break
-            except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
-                pass
-            if time.time() > deadline:
-                pytest.fail(f"the web app did not answer within 90 s: see {log_path}")
-            time.sleep(0.5)
+    with serving_web_app("test-browser-resource") as url:
         yield {kind: f"{url}/dataset/lycees-publics/resource/{made[name]['id']}"
                for kind, name in (("CSV", "lycees-publics.csv"), ("GeoJSON", "cales.geojson"),
                                   ("PDF", "deliberation.pdf"))}
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(10)
 
 
 def emulate(driver, width: int, height: int) -> None:

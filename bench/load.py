@@ -11,7 +11,8 @@ sysadmin): ``organization_create`` (DataSud: and a convention in force per partn
 step recorded), so the datasets are published as a partner's are. Only the search
 index is left out while loading (CKAN's synchronous indexing is switched off in this
 process): the driver then runs ``ckan search-index rebuild``, which is timed and
-indexes everything once.
+indexes everything once. With ``--limit``, only the catalogue's first datasets are
+loaded (bench/replicate.py then makes the others in PostgreSQL).
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def load_orgs(side: str, scale: int) -> None:
                 "starts_on": "2020-01-15"})
 
 
-def load_datasets(side: str, scale: int, part: int, parts: int) -> None:
+def load_datasets(side: str, scale: int, part: int, parts: int, limit: int) -> None:
     import ckan.model as model
     import ckan.plugins.toolkit as tk
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
@@ -72,13 +73,16 @@ def load_datasets(side: str, scale: int, part: int, parts: int) -> None:
     started, done = time.perf_counter(), 0
     _, datasets = data.catalogue(scale)
     for i, dataset in enumerate(datasets):
+        if i >= limit:
+            break
         if i % parts != part:
             continue
         if side == "datasud":
-            created = tk.get_action("package_create")({"user": site_user}, data.datasud_dict(dataset))
-            publish_through_the_workflow(site_user, created["id"])
+            created = tk.get_action("package_create")({"user": site_user, "return_id_only": True},
+                                                      data.datasud_dict(dataset))
+            publish_through_the_workflow(site_user, created)
         else:
-            tk.get_action("package_create")({"user": site_user}, data.stock_dict(dataset))
+            tk.get_action("package_create")({"user": site_user, "return_id_only": True}, data.stock_dict(dataset))
         model.Session.remove()
         done += 1
         if done % 500 == 0:
@@ -93,13 +97,15 @@ def main() -> int:
     parser.add_argument("what", choices=("orgs", "datasets"))
     parser.add_argument("--part", type=int, default=0)
     parser.add_argument("--parts", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N datasets (bench/replicate.py "
+                                                              "makes the others)")
     args = parser.parse_args()
     os.chdir(ROOT)
     with app_context(args.side):
         if args.what == "orgs":
             load_orgs(args.side, args.scale)
         else:
-            load_datasets(args.side, args.scale, args.part, args.parts)
+            load_datasets(args.side, args.scale, args.part, args.parts, args.limit or args.scale)
     return 0
 
 

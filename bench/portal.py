@@ -113,11 +113,16 @@ def recreate_database(name: str) -> None:
     conn.close()
 
 
-def stamp_of(side: str, scale: int) -> str:
+def through_actions(args: argparse.Namespace) -> int:
+    """How many datasets go through CKAN's actions (the others are replicated)."""
+    return min(args.scale, args.replicate_from) if args.replicate_from > 0 else args.scale
+
+
+def stamp_of(side: str, scale: int, base: int) -> str:
     """What a loaded database depends on: the scale, the generator and the loader, and
     the code's migrations (a changed schema loads again)."""
-    h = hashlib.sha256(f"{side} {scale}".encode())
-    for path in (ROOT / "bench" / "data.py", ROOT / "bench" / "load.py"):
+    h = hashlib.sha256(f"{side} {scale} {base}".encode())
+    for path in (ROOT / "bench" / "data.py", ROOT / "bench" / "load.py", ROOT / "bench" / "replicate.py"):
         h.update(path.read_bytes())
     migrations = sorted(str(p.relative_to(ROOT)) for p in ROOT.glob("ckanext-datasud/**/migration/**/versions/*.py"))
     h.update("\n".join(migrations).encode())
@@ -154,7 +159,7 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
     to_load = []
     for side in LOADED:
         stamp_file = OUT / f"portal-{side}.stamp"
-        stamp = stamp_of(side, args.scale)
+        stamp = stamp_of(side, args.scale, through_actions(args))
         if (not args.reload and stamp_file.exists() and stamp_file.read_text().strip() == stamp
                 and dataset_count(SIDES[side]["database"]) == args.scale):
             say(f"{SIDES[side]['label']}: the {args.scale} datasets are loaded already "
@@ -175,20 +180,28 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
               for side in to_load}, "ckan db init")
     wait_all({side: run_logged([sys.executable, "bench/load.py", "--side", side, "--scale", str(args.scale), "orgs"],
                                f"bench-portal-{side}-load.log") for side in to_load}, "creating the partners")
-    say(f"loading {args.scale} datasets into {' and '.join(SIDES[s]['label'] for s in to_load)} "
-        f"({args.load_jobs} processes each; logs: var/log/bench-portal-<side>-load.log)")
+    base = through_actions(args)
+    say(f"loading {base} datasets into {' and '.join(SIDES[s]['label'] for s in to_load)} through CKAN's "
+        f"actions ({args.load_jobs} processes each; logs: var/log/bench-portal-<side>-load.log)")
     procs = {}
     for side in to_load:
         for part in range(args.load_jobs):
             procs[f"{side}/{part}"] = run_logged(
                 [sys.executable, "bench/load.py", "--side", side, "--scale", str(args.scale), "datasets",
-                 "--part", str(part), "--parts", str(args.load_jobs)], f"bench-portal-{side}-load.log")
+                 "--part", str(part), "--parts", str(args.load_jobs), "--limit", str(base)],
+                f"bench-portal-{side}-load.log")
     wait_all(procs, "loading the datasets")
+    if base < args.scale:
+        say(f"making datasets {base + 1} to {args.scale} from the first {base} in PostgreSQL (bench/replicate.py)")
+        wait_all({side: run_logged([sys.executable, "bench/replicate.py", "--side", side, "--scale", str(args.scale),
+                                    "--base", str(base)], f"bench-portal-{side}-load.log") for side in to_load},
+                 "replicating the datasets")
+        timings["replicated_from"] = base
     for side in to_load:
         count = dataset_count(SIDES[side]["database"])
         if count != args.scale:
             raise SystemExit(f"{SIDES[side]['label']}: {count} public datasets loaded instead of {args.scale}")
-        (OUT / f"portal-{side}.stamp").write_text(stamp_of(side, args.scale) + "\n")
+        (OUT / f"portal-{side}.stamp").write_text(stamp_of(side, args.scale, through_actions(args)) + "\n")
     timings["load_seconds"] = time.perf_counter() - started
     say(f"loaded in {timings['load_seconds']:.0f} s")
     return timings
@@ -520,6 +533,12 @@ def write_docs(results: dict[str, Any], path: Path, chart: Optional[Path]) -> No
         lines += ["", "Catalogue export: " + "; ".join(
             f"{SIDES[s]['label']} {e['pages']} pages, {e['mb']:.1f} MB of Turtle, {e['datasets']} datasets"
             for s, e in exp.items() if e)]
+    if results.get("through_actions", results["scale"]) < results["scale"]:
+        lines += ["", f"The first {results['through_actions']} datasets of the catalogue were loaded through CKAN's "
+                      "actions (DataSud: and its validation workflow); the others were made from them in PostgreSQL "
+                      "by bench/replicate.py, each with its own name, title, description and organisation from the "
+                      "generator (resources, extents, themes and keywords repeat its template's), then indexed "
+                      "by `ckan search-index rebuild` like the rest."]
     if results.get("load_seconds"):
         lines += ["", f"Loading the two catalogues through CKAN's actions took {results['load_seconds']:.0f} s "
                       "(not a figure of the comparison: it includes DataSud's validation workflow)."]
@@ -549,6 +568,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--scale", type=int, default=2000, help="datasets in each portal (2000; 20000 for 10x)")
     parser.add_argument("--reload", action="store_true", help="load the databases again even if stamped")
     parser.add_argument("--load-jobs", type=int, default=2, help="loading processes per side (2)")
+    parser.add_argument("--replicate-from", type=int, default=2000,
+                        help="above this scale, load only this many datasets through CKAN's actions and make "
+                             "the others from them in PostgreSQL (bench/replicate.py; 2000; 0: all through "
+                             "the actions)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per side (2)")
     parser.add_argument("--duration", type=float, default=8, help="seconds of load per endpoint, side and "
                                                                      "concurrency (8)")
@@ -559,16 +582,25 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--no-nocache", action="store_true", help="skip DataSud without its page cache")
     parser.add_argument("--harvest-datasets", type=int, default=500,
                         help="datasets of the harvest benchmark (500; 0 skips it)")
-    parser.add_argument("--notes", default=str(ROOT / "bench" / "notes.md"),
-                        help="text appended to the docs as Notes (bench/notes.md)")
-    parser.add_argument("--docs", default=str(ROOT / "docs" / "benchmarks.md"),
-                        help="where to write the report (docs/benchmarks.md; '' to skip)")
+    parser.add_argument("--notes", default=None,
+                        help="text appended to the docs as Notes (bench/notes.md at 2,000 datasets, "
+                             "bench/notes-<scale>.md at other scales)")
+    parser.add_argument("--docs", default=None,
+                        help="where to write the report (docs/benchmarks.md at 2,000 datasets, "
+                             "docs/benchmarks-<scale>.md at other scales; '' to skip)")
+    parser.add_argument("--load-only", action="store_true",
+                        help="only load (or check) both sides' databases at --scale, then stop")
     parser.add_argument("--report-only", action="store_true",
                         help="only write the report again from var/bench/portal-results.json (e.g. after "
                              "editing bench/notes.md)")
     args = parser.parse_args(argv)
+    suffix = "" if args.scale == 2000 else f"-{args.scale}"
+    if args.notes is None:
+        args.notes = str(ROOT / "bench" / f"notes{suffix}.md")
+    if args.docs is None:
+        args.docs = str(ROOT / "docs" / f"benchmarks{suffix}.md")
     if args.report_only:
-        return report(json.loads((OUT / "portal-results.json").read_text()), args)
+        return report(json.loads(results_path(args.scale).read_text()), args)
     if args.scale < 10 or args.workers < 1 or args.duration < 1:
         parser.error("--scale ≥ 10, --workers ≥ 1, --duration ≥ 1")
     for name in ("CKAN_PG_PORT", "CKAN_REDIS_PORT", "CKAN_SOLR_PORT", "CKAN_PG_PASSWORD"):
@@ -585,9 +617,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "scale": args.scale,
         "workers": args.workers, "duration": args.duration, "warmup": args.warmup, "sample": args.sample,
         "concurrency": concurrency, "machine": machine(), "load_before": os.getloadavg()[0],
-        "harvest_datasets": args.harvest_datasets,
+        "harvest_datasets": args.harvest_datasets, "through_actions": through_actions(args),
     }
     results.update(load(args))
+    if args.load_only:
+        return 0
 
     for side in LOADED:
         flush_redis(SIDES[side]["redis_db"])
@@ -635,17 +669,21 @@ def main(argv: Optional[list[str]] = None) -> int:
 
     results["harvest"] = harvest(args)
     results["load_after"] = os.getloadavg()[0]
-    (OUT / "portal-results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    results_path(args.scale).write_text(json.dumps(results, indent=2, ensure_ascii=False))
     report(results, args)
-    say(f"done in {time.perf_counter() - started:.0f} s (raw figures: var/bench/portal-results.json)")
+    say(f"done in {time.perf_counter() - started:.0f} s (raw figures: {results_path(args.scale)})")
     return 0
+
+
+def results_path(scale: int) -> Path:
+    return OUT / ("portal-results.json" if scale == 2000 else f"portal-results-{scale}.json")
 
 
 def report(results: dict[str, Any], args: argparse.Namespace) -> int:
     """The table on the terminal; docs/benchmarks.md and its chart."""
     notes = Path(args.notes)
     results["notes"] = notes.read_text() if args.notes and notes.exists() else ""
-    results_file = OUT / "portal-results.json"
+    results_file = results_path(results["scale"])
     print_table(results)
     if args.docs:
         docs = Path(args.docs)

@@ -245,11 +245,14 @@ def free_port() -> int:
 class WebApp:
     """One side's gunicorn (sync workers, as bin/datasud runs the portal)."""
 
-    def __init__(self, side: str, workers: int):
-        self.side, self.port = side, free_port()
+    def __init__(self, side: str, workers: int, port: Optional[int] = None, site_url: Optional[str] = None):
+        self.side, self.port = side, port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # DataSud with and without its page cache are one portal: one site URL (its
+        # dataset URIs, hence its DCAT fragments, are the same)
+        self.site_url = site_url or self.base
         self.pidfile = OUT / f"portal-{side}-web.pid"
-        env = dict(os.environ, CKAN_INI=str(SIDES[side]["config"]), CKAN_SITE_URL=self.base)
+        env = dict(os.environ, CKAN_INI=str(SIDES[side]["config"]), CKAN_SITE_URL=self.site_url)
         self.log = LOG / f"bench-portal-{side}-web.log"
         self.proc = subprocess.Popen(
             [str(VENV / "bin" / "gunicorn"), "--chdir", str(ROOT / "config"), "--bind", f"127.0.0.1:{self.port}",
@@ -382,10 +385,14 @@ def export_catalogue(app: WebApp) -> dict[str, Any]:
             body = r.read().decode("utf-8")
         pages += 1
         size += len(body)
-        datasets += len(re.findall(r"\ba dcat:Dataset\b|\brdf:type dcat:Dataset\b", body))
+        datasets += len(re.findall(r"\ba dcat:Dataset\b|\brdf:type dcat:Dataset\b|"
+                                   r"<http://www\.w3\.org/1999/02/22-rdf-syntax-ns#type> "
+                                   r"<http://www\.w3\.org/ns/dcat#Dataset>", body))
         # ckanext-dcat writes the page links as literals ("..."), a harvester may write IRIs
         match = re.search(r"hydra:next(?:Page)?\s+(?:<([^>]+)>|\"([^\"]+)\")", body)
         url = urllib.parse.urljoin(url, match.group(1) or match.group(2)) if match else None
+        if url and url.startswith(app.site_url):  # this app's pages, whatever its site URL
+            url = app.base + url[len(app.site_url):]
         if pages > 100000:
             raise SystemExit("the catalogue's pages never end")
     return {"seconds": time.perf_counter() - started, "pages": pages, "mb": size / 1e6, "datasets": datasets}
@@ -446,9 +453,16 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                             "errors": (d["errors"], n["errors"] if n else 0, s["errors"])})
     exp = results.get("export", {})
     if exp.get("datasud") and exp.get("stock"):
-        out.append({"what": "full DCAT catalogue as Turtle (all pages)", "metric": "time", "unit": "s",
-                    "datasud": exp["datasud"]["seconds"], "nocache": None, "stock": exp["stock"]["seconds"],
+        out.append({"what": "full DCAT catalogue as Turtle (all pages), first export", "metric": "time",
+                    "unit": "s", "datasud": exp["datasud"]["seconds"], "nocache": None,
+                    "stock": exp["stock"]["seconds"],
                     "ratio": ratio(exp["datasud"]["seconds"], exp["stock"]["seconds"]), "ratio_nocache": None})
+        if exp.get("nocache"):
+            out.append({"what": "full DCAT catalogue as Turtle, next export (page cache off; stock: same work "
+                                "again)", "metric": "time", "unit": "s", "datasud": exp["nocache"]["seconds"],
+                        "nocache": exp["nocache"]["seconds"], "stock": exp["stock"]["seconds"],
+                        "ratio": ratio(exp["nocache"]["seconds"], exp["stock"]["seconds"]),
+                        "ratio_nocache": ratio(exp["nocache"]["seconds"], exp["stock"]["seconds"])})
     reb = results.get("rebuild", {})
     if reb:
         out.append({"what": "ckan search-index rebuild", "metric": "time", "unit": "s", "datasud": reb["datasud"],
@@ -633,13 +647,20 @@ def main(argv: Optional[list[str]] = None) -> int:
     flush_redis(SIDES["datasud"]["redis_db"])  # a cold page cache for what follows
 
     say(f"starting the web apps ({args.workers} gunicorn workers each): " + ", ".join(SIDES[s]["label"] for s in sides))
-    apps = {side: WebApp(side, args.workers) for side in sides}
+    datasud_port = free_port()
+    apps = {side: WebApp(side, args.workers, port=datasud_port if side == "datasud" else None,
+                         site_url=f"http://127.0.0.1:{datasud_port}" if side in ("datasud", "nocache") else None)
+            for side in sides}
     try:
         for app in apps.values():
             app.wait_ready()
         say("exporting the full DCAT catalogue (Turtle, every Hydra page), cold")
         results["export"] = {}
-        for side in ("stock", "datasud"):
+        # DataSud twice: cold (no dataset's fragment kept yet: dcat_fragments.py), then
+        # again with the page cache off (the next harvester's export after a change).
+        for side in ("stock", "datasud", "nocache"):
+            if side not in apps:
+                continue
             results["export"][side] = export_catalogue(apps[side])
             e = results["export"][side]
             say(f"  {SIDES[side]['label']}: {e['seconds']:.1f} s, {e['pages']} pages, {e['mb']:.1f} MB, "

@@ -266,3 +266,15 @@ def test_settings_changed_between_two_jobs_apply_to_the_next_job(server, partner
     assert [d["title"] for d in private] == ["Jeu de données n° 2 de la vitesse"]
     state = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=private[0]["id"])
     assert state["state"] == "submitted"
+
+
+def test_identity_check_reads_the_guid_index_not_every_extra():
+    """The lookup of ``records.guid_held_elsewhere`` (once per imported record) is answered
+    by migration 0008's index, whatever the size of ``package_extra``."""
+    model.Session.execute(sa.text("set local enable_seqscan = off"))
+    plan = "\n".join(row[0] for row in model.Session.execute(sa.text(
+        "explain select package.id from package join package_extra on package_extra.package_id = package.id "
+        "where package_extra.key = 'guid' and package_extra.value = :guid and package.state = 'active'"),
+        {"guid": "https://data.partenaire.example/dataset/1"}))
+    model.Session.rollback()
+    assert "idx_datasud_package_extra_guid" in plan

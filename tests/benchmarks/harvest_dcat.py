@@ -10,7 +10,7 @@ What it does, end to end, on this machine's real services:
    and serves it from a real HTTP server on 127.0.0.1;
 2. recreates two databases, ``datasud_bench`` (config/benchmark.ini: the portal as the
    tests run it) and ``datasud_bench_stock`` (config/benchmark-stock.ini: plugins
-   ``harvest dcat dcat_rdf_harvester`` only), with ``ckan db init``; each side has its own
+   ``activity harvest dcat dcat_rdf_harvester`` only), with ``ckan db init``; each side has its own
    site id in the ``ckan_test`` Solr core, whose documents of that site id are cleared
    (both are left as they are at the end, to be looked at);
 3. starts one worker process per side: DataSud harvests with a ``datasud_dcat`` source in

@@ -501,8 +501,10 @@ class DataSudDCATProfile(RDFProfile):
         elif (dataset_ref, DCT.publisher, agent) not in g:
             return
         g.add((agent, RDF.type, FOAF.Agent))
-        if not list(g.objects(agent, FOAF.name)):
-            g.add((agent, FOAF.name, Literal(group.title or group.name)))
+        # its name as it is now (ckanext-dcat's profile keeps organisations it read in
+        # memory for the life of the process, and the indexed dataset has the title of
+        # its last indexing)
+        g.set((agent, FOAF.name, Literal(group.title or group.name)))
         extras = group.extras or {}
         siren = (extras.get("siren") or "").strip()
         if siren:

@@ -35,9 +35,9 @@ from dateutil.parser import parse as parse_date
 from flask import Blueprint, Response, has_request_context, request
 
 import ckan.plugins.toolkit as tk
-from ckanext.dcat.processors import RDFSerializer
 from ckanext.dcat.utils import CONTENT_TYPES, catalog_uri
 
+from ckanext.datasud import dcat_fragments
 from ckanext.datasud.dcat import DCAT_AP_VERSION
 
 __all__ = ["dcat_catalog_show", "dcat_catalog_search", "dcat_dataset_show"]
@@ -49,6 +49,8 @@ DATASUD_PROFILE = "datasud"
 #: Base profiles a client may choose with ``?profiles=`` (DCAT-AP 2 or 3).
 BASE_PROFILES = ("euro_dcat_ap_3", "euro_dcat_ap_2")
 DEFAULT_PER_PAGE = 100
+#: Formats written from each dataset's cached fragment (dcat_fragments.py).
+TURTLE = ("ttl",)
 #: Far beyond any catalogue; a larger page number is refused rather than sent to Solr.
 MAX_PAGE = 100000
 # An offset whose "+" a client left unencoded in the URL arrives as a space.
@@ -204,11 +206,14 @@ def _catalogue(context: dict, data_dict: dict) -> str:
     since = modified_since_utc(data_dict.get("modified_since"))
     chosen = profiles(data_dict.get("profiles"))
     query = published_datasets(context, data_dict, page, since)
-    serializer = RDFSerializer(profiles=chosen)
+    paging = pagination_info(query, fmt, data_dict, since, page)
     token = DCAT_AP_VERSION.set(dcat_ap_version(chosen))
     try:
-        return serializer.serialize_catalog({}, query["results"], _format=fmt,
-                                            pagination_info=pagination_info(query, fmt, data_dict, since, page))
+        if fmt in TURTLE and dcat_fragments.enabled() and not tk.asbool(
+                tk.config.get("ckanext.dcat.expose_subcatalogs")):
+            return dcat_fragments.catalogue_turtle(chosen, query["results"], paging, fmt)
+        return dcat_fragments.Serializer(profiles=chosen).serialize_catalog({}, query["results"], _format=fmt,
+                                                                            pagination_info=paging)
     finally:
         DCAT_AP_VERSION.reset(token)
 

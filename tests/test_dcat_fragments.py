@@ -1,0 +1,94 @@
+"""The Turtle catalogue assembled from each dataset's kept fragment (issue 14, item 5:
+``dcat_fragments.py``): the same graph as one serialized at once, never a dataset as it
+was before a change (its own, its organisation's), never a withdrawn one, and prefixes
+merged without a clash. Real PostgreSQL, Solr and Redis."""
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
+
+import ckan.plugins.toolkit as tk
+from ckan.tests import helpers
+
+from ckanext.datasud import dcat_fragments
+from tests import factories
+
+
+@pytest.fixture(scope="module")
+def published(clean_module_db):
+    org = factories.Organization(title="Ville de Gap")
+    datasets = [factories.Dataset(owner_org=org["id"], title=f"Relevés de la station {i}",
+                                  resources=[{"url": f"https://exemple.fr/releves-{i}.csv", "format": "CSV",
+                                              "name": "Relevés"}])
+                for i in range(3)]
+    return org, datasets
+
+
+def catalogue(monkeypatch, fragments: bool = True) -> tuple[str, Graph]:
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "true" if fragments else "false")
+    text = helpers.call_action("dcat_catalog_show", {"ignore_auth": False}, format="ttl")
+    return text, Graph().parse(data=text, format="turtle")
+
+
+def titles(graph: Graph) -> set[str]:
+    return {str(graph.value(d, DCTERMS.title)) for d in graph.subjects(RDF.type, DCAT.Dataset)}
+
+
+def test_assembled_page_is_the_graph_serialized_at_once(published, monkeypatch):
+    _, plain = catalogue(monkeypatch, fragments=False)
+    first_text, first = catalogue(monkeypatch)   # fragments computed and kept
+    again_text, again = catalogue(monkeypatch)   # fragments read back
+    assert len(plain) > 60
+    assert isomorphic(plain, first) and isomorphic(plain, again)
+    assert again_text == first_text
+    assert titles(again) == {d["title"] for d in published[1]}
+    kept = dcat_fragments.fragments(lambda: dcat_fragments.Serializer(profiles=["euro_dcat_ap_3", "datasud"]),
+                                    "ttl", ["euro_dcat_ap_3", "datasud"],
+                                    [helpers.call_action("package_show", id=published[1][0]["id"])])
+    assert "Relevés de la station 0" in kept[0]
+
+
+def test_a_changed_dataset_is_never_served_as_it_was(published, monkeypatch):
+    dataset = published[1][1]
+    catalogue(monkeypatch)
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    helpers.call_action("package_patch", {"user": sysadmin}, id=dataset["id"], title="Relevés corrigés")
+    _, graph = catalogue(monkeypatch)
+    assert "Relevés corrigés" in titles(graph)
+    assert dataset["title"] not in titles(graph)
+    helpers.call_action("package_patch", {"user": sysadmin}, id=dataset["id"], title=dataset["title"])
+
+
+def test_an_organisation_renamed_is_the_publisher_at_once(published, monkeypatch):
+    org = published[0]
+    catalogue(monkeypatch)
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    helpers.call_action("organization_patch", {"user": sysadmin}, id=org["id"], title="Commune de Gap")
+    _, graph = catalogue(monkeypatch)
+    names = {str(n) for d in graph.subjects(RDF.type, DCAT.Dataset)
+             for agent in graph.objects(d, DCTERMS.publisher) for n in graph.objects(agent, FOAF.name)}
+    assert "Commune de Gap" in names and "Ville de Gap" not in names
+
+
+def test_a_withdrawn_dataset_leaves_the_catalogue(published, monkeypatch):
+    dataset = published[1][2]
+    catalogue(monkeypatch)
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    helpers.call_action("datasud_workflow_withdraw", {"user": sysadmin}, id=dataset["id"],
+                        comment="Données erronées.")
+    text, graph = catalogue(monkeypatch)
+    assert dataset["title"] not in titles(graph)
+    assert dataset["id"] not in text
+
+
+def test_clashing_prefixes_are_written_without_prefix():
+    head = "@prefix dcat: <http://www.w3.org/ns/dcat#> .\n\n<https://catalogue.example/> a dcat:Catalog .\n"
+    one = "@prefix ns1: <https://one.example/> .\n\n<https://a.example/1> ns1:p \"un\" .\n"
+    two = "@prefix ns1: <https://two.example/> .\n\n<https://a.example/2> ns1:p \"deux\" .\n"
+    graph = Graph().parse(data=dcat_fragments.merge(head, ["https://a.example/1", "https://a.example/2"],
+                                                    [one, two]), format="turtle")
+    assert (URIRef("https://a.example/1"), URIRef("https://one.example/p"), Literal("un")) in graph
+    assert (URIRef("https://a.example/2"), URIRef("https://two.example/p"), Literal("deux")) in graph
+    assert len(list(graph.objects(None, DCAT.dataset))) == 2

@@ -92,3 +92,23 @@ def test_clashing_prefixes_are_written_without_prefix():
     assert (URIRef("https://a.example/1"), URIRef("https://one.example/p"), Literal("un")) in graph
     assert (URIRef("https://a.example/2"), URIRef("https://two.example/p"), Literal("deux")) in graph
     assert len(list(graph.objects(None, DCAT.dataset))) == 2
+
+
+def test_dataset_page_structured_data_follows_the_dataset(published):
+    import json
+    import re
+    app = helpers._get_test_app()
+    dataset = published[1][0]
+
+    def structured_names() -> set[str]:
+        body = app.get(f"/dataset/{dataset['name']}").body
+        [block] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', body, re.S)
+        return {node.get("schema:name") for node in json.loads(block)["@graph"]
+                if node.get("@type") == "schema:Dataset"}
+
+    assert dataset["title"] in structured_names()
+    assert dataset["title"] in structured_names()  # kept, read back
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    helpers.call_action("package_patch", {"user": sysadmin}, id=dataset["id"], title="Relevés horaires")
+    names = structured_names()
+    assert "Relevés horaires" in names and dataset["title"] not in names

@@ -1,4 +1,5 @@
-"""The Turtle catalogue from each dataset's serialized fragment, kept in Redis.
+"""The Turtle catalogue from each dataset's serialized fragment, kept in Redis (and the
+dataset page's schema.org JSON-LD, kept the same way).
 
 A page of ``/catalog.ttl`` (100 datasets) cost about 2 s, almost all of it building
 each dataset's RDF graph through the profiles and rdflib's Turtle serialiser (which
@@ -27,6 +28,7 @@ N-Triples, which is Turtle without prefixes. Without Redis every fragment is com
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -66,6 +68,7 @@ def enabled() -> bool:
     return tk.asbool(tk.config.get("ckanext.datasud.dcat.fragment_cache"))
 
 
+@functools.lru_cache(maxsize=1)
 def _versions() -> str:
     found = []
     for name in ("ckanext-datasud", "ckanext-dcat", "rdflib"):
@@ -170,6 +173,31 @@ def fragments(make_serializer: Callable[[], RDFSerializer], fmt: str, profiles: 
         except Exception:  # noqa: BLE001
             log.warning("could not keep %d DCAT fragments (Redis)", len(fresh), exc_info=True)
     return texts
+
+
+def kept(kind: str, dataset_dict: dict, compute: Callable[[], str]) -> str:
+    """One dataset's text of another ``kind`` (the dataset page's schema.org JSON-LD):
+    from Redis while its stamp — the dataset as the page has it, its organisation, the
+    language, the code — is current, else ``compute()``, kept."""
+    if not enabled() or not dataset_dict.get("id"):
+        return compute()
+    context = "\x1f".join((FORMAT_VERSION, _versions(), tk.config.get("ckan.site_url", ""), kind, tk.h.lang() or ""))
+    current = stamp(dataset_dict, _organisations([dataset_dict]).get(dataset_dict.get("owner_org") or "", ""),
+                    context)
+    key = _hash_key(kind, [])
+    try:
+        redis = _redis()
+        kept_stamp, text = _decode(redis.hget(key, dataset_dict["id"]))
+    except Exception:  # noqa: BLE001 - Redis down: computed, not kept
+        return compute()
+    if kept_stamp == current:
+        return text
+    text = compute()
+    try:
+        redis.hset(key, dataset_dict["id"], _encode(current, text))
+    except Exception:  # noqa: BLE001
+        log.warning("could not keep the %s of dataset %s (Redis)", kind, dataset_dict["id"], exc_info=True)
+    return text
 
 
 def catalogue_turtle(profiles: list[str], dataset_dicts: list[dict], pagination_info: dict,

@@ -18,7 +18,9 @@ Not a test (pytest does not collect it): ``bin/datasud bench portal [--scale 200
    side on its own free port; and a third, DataSud with its anonymous page cache off
    (config/benchmark-portal-nocache.ini, same database), to show what the cache does.
 4. **Full DCAT catalogue export** as Turtle: every page of ``/catalog.ttl`` following
-   ``hydra:next``/``hydra:nextPage``, timed, cold (the first export after the start).
+   ``hydra:next``/``hydra:nextPage``, timed, cold (the first export after the start);
+   then DataSud's again through the app without page cache (what the next harvester
+   gets after any change: each dataset's kept fragment, dcat_fragments.py).
 5. **Load**: `wrk` (Debian's package) on each endpoint — ``package_search`` (free
    text, faceted, filtered, bounding box), ``package_show``, the home page, a dataset
    page, the search page — at concurrency 1 and 8, each side in turn for the same

@@ -112,3 +112,28 @@ def test_dataset_page_structured_data_follows_the_dataset(published):
     helpers.call_action("package_patch", {"user": sysadmin}, id=dataset["id"], title="Relevés horaires")
     names = structured_names()
     assert "Relevés horaires" in names and dataset["title"] not in names
+
+
+def test_a_warmed_catalogue_is_exported_without_serializing_again(published, monkeypatch):
+    """What Celery does after each change and nightly (dcat_endpoints.warm_catalogue):
+    the next export finds every published dataset kept; a change is made again, alone."""
+    from ckanext.datasud.dcat_endpoints import warm_catalogue
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    helpers.call_action("package_patch", {"user": sysadmin}, id=published[1][1]["id"], notes="Une autre description.")
+    assert warm_catalogue() == 2  # the two published ones (the third was withdrawn above)
+    serialized = []
+    original = dcat_fragments.Serializer.graph_from_dataset
+
+    def counted(self, dataset_dict):
+        serialized.append(dataset_dict["id"])
+        return original(self, dataset_dict)
+
+    monkeypatch.setattr(dcat_fragments.Serializer, "graph_from_dataset", counted)
+    _, graph = catalogue(monkeypatch)
+    assert serialized == [] and len(titles(graph)) == 2
+    changed = published[1][0]["id"]
+    helpers.call_action("package_patch", {"user": sysadmin}, id=changed, title="Relevés quotidiens")
+    assert warm_catalogue([changed, published[1][2]["id"]]) == 1  # the withdrawn one is not published
+    assert serialized == [changed]
+    _, graph = catalogue(monkeypatch)
+    assert serialized == [changed] and "Relevés quotidiens" in titles(graph)

@@ -184,7 +184,7 @@ def test_contact_rate_limit_per_address(app, celery_worker, worker_mailbox):
 
 def test_validation_history_dates_in_french_order(app):
     from datetime import datetime
-    from ckanext.datasud.pages_views import datasud_datetime
+    from ckanext.datasud.dates import long_datetime as datasud_datetime
     with app.flask_app.test_request_context("/"):
         assert datasud_datetime(datetime(2026, 12, 2, 14, 5)).startswith("2 décembre 2026 à ")
 

@@ -20,13 +20,20 @@ commits once when the job finishes: ``harvesting/indexing.py`` calls ``changed()
 after that commit.
 
 Without Redis nothing is cached (every request computes): never stale.
+
+Within :func:`batched` (a harvest's import of one record, which commits several times
+and indexes the dataset once at its end), the commits' changes are gathered and told
+once, when the batch ends: one version step and one call of each subscriber instead of
+one per commit.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -56,9 +63,35 @@ def version() -> Optional[int]:
         return None
 
 
+_batch: contextvars.ContextVar[Optional[set[str]]] = contextvars.ContextVar("datasud_catalogue_batch",
+                                                                           default=None)
+
+
+@contextlib.contextmanager
+def batched() -> Iterator[None]:
+    """Within: :func:`changed` only notes the datasets; at the end (however it ends), the
+    change is told once for all of them. Nested uses share the outer one."""
+    if _batch.get() is not None:
+        yield
+        return
+    noted: set[str] = set()
+    token = _batch.set(noted)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+        if noted:
+            changed(noted - {""})
+
+
 def changed(dataset_ids: Iterable[str] = ()) -> None:
     """Say the catalogue changed (these datasets, if known): every cached answer is
     forgotten everywhere, and the subscribers learn which datasets changed."""
+    noted = _batch.get()
+    if noted is not None:
+        noted.update(dataset_ids)
+        noted.add("")  # a change even without a dataset named: the version moves at the end
+        return
     from ckan.lib.redis import connect_to_redis
     try:
         connect_to_redis().incr(_key())

@@ -125,6 +125,12 @@ def make_celery(config: dict[str, Any]) -> Celery:
                 "task": "datasud.resync_downloads",
                 "schedule": timedelta(minutes=15),
             },
+            # every published dataset's Turtle ready for the harvesters' exports, at 04:00
+            # (changed datasets are done after each commit; this catches the rest)
+            "warm-catalogue": {
+                "task": "datasud.warm_catalogue",
+                "schedule": crontab(hour=4, minute=0),
+            },
             # the INSPIRE discovery service reconciled with the catalogue, at 03:30
             "csw-reconcile": {
                 "task": "datasud.csw_reconcile",

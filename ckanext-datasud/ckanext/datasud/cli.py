@@ -161,6 +161,14 @@ def restore_command(archive: str, env_file: str | None):
         click.echo(f"{name} restored from the archive into {env_file}")
 
 
+@datasud.command("warm-catalogue")
+def warm_catalogue_command():
+    """Serialize and keep every published dataset's Turtle for the DCAT catalogue
+    (dcat_fragments.py): after a restore, a Redis flush or a deployment."""
+    from ckanext.datasud.dcat_endpoints import warm_catalogue
+    click.echo(f"{warm_catalogue()} datasets kept")
+
+
 @datasud.group("csw")
 def csw_group():
     """The INSPIRE discovery service (pycsw): its configuration, its records."""

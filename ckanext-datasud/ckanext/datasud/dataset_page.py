@@ -21,11 +21,9 @@ import datetime as dt
 import re
 from typing import Any, Optional
 
-from dateutil.parser import isoparse
-
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud import vocabularies
+from ckanext.datasud import dates, vocabularies
 from ckanext.datasud.preview import reading
 
 #: The template helpers (exported by helpers.py).
@@ -41,26 +39,6 @@ DCAT_FORMATS = (("ttl", "Turtle", "text/turtle"), ("rdf", "RDF/XML", "applicatio
                 ("jsonld", "JSON-LD", "application/ld+json"))
 
 _YEAR = re.compile(r"^\s*(\d{4})")
-
-
-def _language() -> str:
-    try:
-        return tk.h.lang() or "fr"
-    except Exception:  # noqa: BLE001 - outside a request
-        return "fr"
-
-
-def _date(value: Any) -> str:
-    """A stored date (``2024-05-01``, an ISO date and time) for people, in the page's
-    language; empty when missing or unreadable (a harvested oddity is not a 500)."""
-    if not value:
-        return ""
-    try:
-        if isinstance(value, str):  # with or without time and offset (harvested dates have them)
-            value = isoparse(value.strip())
-        return tk.h.render_datetime(value) or ""
-    except Exception:  # noqa: BLE001 - unreadable: shown as stored, not a 500
-        return str(value)
 
 
 def _year(*values: Any) -> str:
@@ -92,8 +70,8 @@ def datasud_dataset_facts(pkg: dict) -> dict[str, str]:
     frequency's label and the year of publication."""
     frequency = pkg.get("frequency") or ""
     return {
-        "updated": _date(pkg.get("modified") or pkg.get("metadata_modified")),
-        "frequency": vocabularies.label("frequencies", frequency, _language()) if frequency else "",
+        "updated": dates.long_date(pkg.get("modified") or pkg.get("metadata_modified")),
+        "frequency": vocabularies.label("frequencies", frequency, dates.reader_language()) if frequency else "",
         "year": _year(pkg.get("issued"), pkg.get("metadata_created")),
     }
 
@@ -107,7 +85,7 @@ def datasud_citation(pkg: dict) -> dict[str, str]:
         "title": pkg.get("title") or pkg.get("name") or "",
         "site": tk.config.get("ckan.site_title") or "DataSud",
         "url": tk.url_for("dataset.read", id=pkg.get("name") or pkg.get("id"), qualified=True),
-        "accessed": _date(dt.datetime.utcnow()),
+        "accessed": dates.long_date(dt.datetime.utcnow()),
     }
 
 

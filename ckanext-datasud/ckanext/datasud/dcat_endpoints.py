@@ -41,6 +41,8 @@ from ckanext.datasud import dcat_fragments
 from ckanext.datasud.dcat import DCAT_AP_VERSION
 
 __all__ = ["dcat_catalog_show", "dcat_catalog_search", "dcat_dataset_show"]
+# (the actions, chained from logic/action.py; warm_catalogue and queue_warm_catalogue are not
+# actions: tasks.py, cli.py and the plugin call them)
 
 _ = tk._
 
@@ -248,3 +250,48 @@ def dcat_dataset_show(up_func, context, data_dict):
         raise tk.ObjectNotFound(_("Dataset not found"))
     finally:
         DCAT_AP_VERSION.reset(token)
+
+
+# --- Keeping every published dataset's Turtle ready (dcat_fragments.py) -----------------
+
+WARM_BATCH = 100
+
+
+def warm_catalogue(dataset_ids: Optional[list[str]] = None) -> int:
+    """Serialize and keep the Turtle of these published datasets (every published one
+    when ``None``) as the catalogue's pages will ask for it — the anonymous reader's
+    ``package_search`` dictionaries, the default profiles — so that a harvester's export
+    finds each dataset kept. Run by Celery after each committed change (through
+    :func:`queue_warm_catalogue`) and nightly; ``ckan datasud warm-catalogue`` by hand.
+    Datasets that are not published are not found by the search: nothing is kept for
+    them. Returns how many datasets were looked at."""
+    if not dcat_fragments.enabled():
+        return 0
+    chosen = profiles(None)
+    context = {"ignore_auth": False, "user": ""}
+    ids = None if dataset_ids is None else sorted(set(dataset_ids))
+    done, page = 0, 1
+    while True:
+        if ids is None:
+            results = published_datasets(dict(context), {}, page, None)["results"]
+        else:
+            batch = ids[(page - 1) * WARM_BATCH:page * WARM_BATCH]
+            if not batch:
+                break
+            quoted = " OR ".join(f'"{i}"' for i in batch)
+            results = published_datasets(dict(context), {"fq": f"id:({quoted})"}, 1, None)["results"]
+        if ids is None and not results:
+            break
+        dcat_fragments.fragments(lambda: dcat_fragments.Serializer(profiles=chosen), TURTLE[0], chosen, results)
+        done += len(results)
+        page += 1
+    return done
+
+
+def queue_warm_catalogue(dataset_ids: set[str]) -> None:
+    """After a commit that changed these datasets: their Turtle is made again by Celery
+    (a ``catalogue_cache`` subscriber), not by the next harvester's request."""
+    if not dcat_fragments.enabled():
+        return
+    from ckanext.datasud import outbox, tasks
+    outbox.send(tasks.warm_catalogue, args=[sorted(dataset_ids)])

@@ -14,31 +14,18 @@ from urllib.parse import urlsplit
 import redis
 from flask import Blueprint, redirect, request
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.datasud import downloads
+from ckanext.datasud.security.files import visible_resource
 
 log = logging.getLogger(__name__)
 
 datasud_downloads = Blueprint("datasud_downloads", __name__)
 
 
-def _visible_resource(id: str, resource_id: str) -> dict:
-    """The resource as resource_show gives it to the current user, if it belongs to the
-    dataset named ``id``; else a 404 (a refusal is not told apart from an absence)."""
-    try:
-        resource = tk.get_action("resource_show")({}, {"id": resource_id})
-    except (tk.ObjectNotFound, tk.NotAuthorized):
-        return tk.abort(404, tk._("Resource not found"))
-    package = model.Package.get(resource.get("package_id"))
-    if package is None or id not in (package.id, package.name):
-        return tk.abort(404, tk._("Resource not found"))
-    return resource
-
-
 def download(id: str, resource_id: str):
-    resource = _visible_resource(id, resource_id)
+    resource = visible_resource(id, resource_id)
     url = (resource.get("url") or "").strip()
     if urlsplit(url).scheme.lower() not in ("http", "https"):
         return tk.abort(404, tk._("Resource not found"))

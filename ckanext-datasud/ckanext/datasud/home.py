@@ -16,13 +16,12 @@ show: ``index`` replaces it (``middleware.py``).
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud import catalogue_cache, vocabularies
+from ckanext.datasud import catalogue_cache, dates, vocabularies
 from ckanext.datasud.search import THEMES_FIELD
 
 log = logging.getLogger(__name__)
@@ -112,18 +111,6 @@ def themes(counts: dict[str, int], lang: str) -> list[dict[str, Any]]:
             for theme in vocabularies.THEMES]
 
 
-def display_date(value: Optional[str], lang: str) -> str:
-    """An ISO date as people write it (« 2 décembre 2026 »); CKAN's render_datetime
-    puts the French month first."""
-    from babel.dates import format_date
-    if not value:
-        return ""
-    try:
-        return format_date(dt.date.fromisoformat(value[:10]), format="long", locale=lang)
-    except ValueError:
-        return value
-
-
 def solr_known_down() -> bool:
     """Whether this request already found Solr unreachable (``degraded.py`` then answers
     for the home page): no need to wait for it again."""
@@ -142,7 +129,7 @@ def page_data(lang: str) -> Optional[dict[str, Any]]:
         log.exception("the home page's lists could not be computed")
         return None
     data["themes"] = themes(data["theme_counts"], lang)
-    data["recent"] = [dict(pkg, datasud_modified=display_date(pkg.get("metadata_modified"), lang))
+    data["recent"] = [dict(pkg, datasud_modified=dates.long_date(pkg.get("metadata_modified"), lang))
                       for pkg in data["recent"]]
     return data
 

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.datasud import dates
 from ckanext.datasud.security import csrf, throttling
 
 log = logging.getLogger(__name__)
@@ -195,24 +196,7 @@ def send(name: str, email: str, subject: str, message: str, address: str = "",
 
 # --- Dates in French order ------------------------------------------------------------------
 
-def datasud_datetime(value: Any) -> str:
-    """A date and time in the reader's language order (« 2 décembre 2026 à 14:05 » in
-    French): CKAN's ``render_datetime(with_hours=True)`` forces the English pattern
-    "MMMM d, YYYY" whatever the language (« décembre 2, 2026 »)."""
-    import datetime as dt
-    from ckan.lib.formatters import localised_nice_date
-
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return localised_nice_date(value, show_date=True, with_hours=True, format=_("d MMMM y 'at' HH:mm"))
-
-
 @datasud_pages.app_context_processor
 def _date_globals() -> dict[str, Any]:
     """``datasud_datetime`` for every template (the validation history uses it)."""
-    return {"datasud_datetime": datasud_datetime}
+    return {"datasud_datetime": dates.long_datetime}

@@ -10,8 +10,8 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.datasud import (catalogue_cache, downloads, feeds, js_translations, middleware, permissions, search,
-                              subscriptions)
+from ckanext.datasud import (catalogue_cache, dcat_endpoints, downloads, feeds, js_translations, middleware,
+                              permissions, search, subscriptions)
 from ckanext.datasud.csw import sync as csw_sync
 from ckanext.datasud.logic import publication
 from ckanext.datasud.helpers import current_language
@@ -42,6 +42,7 @@ class DataSudPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_resource("assets", "datasud")
         catalogue_cache.listen()
         catalogue_cache.subscribe(csw_sync.queue)  # the discovery service follows the catalogue
+        catalogue_cache.subscribe(dcat_endpoints.queue_warm_catalogue)  # and the DCAT catalogue's Turtle
 
     # IFacets
     def dataset_facets(self, facets_dict, package_type):

@@ -158,6 +158,14 @@ def csw_sync(self, dataset_ids: list[str], service_url: str | None = None) -> di
         raise self.retry(exc=e)
 
 
+@app.task(name="datasud.warm_catalogue", base=_CKANTaskHere, bind=True, ignore_result=True)
+def warm_catalogue(self, dataset_ids: list[str] | None = None) -> int:
+    """The DCAT catalogue's Turtle of these datasets (after a change), or of every
+    published one (beat, nightly), serialized and kept for the next export."""
+    from ckanext.datasud.dcat_endpoints import warm_catalogue as warm
+    return warm(dataset_ids)
+
+
 @app.task(name="datasud.csw_reconcile", base=CKANTask, bind=True, ignore_result=True)
 def csw_reconcile(self) -> dict:
     """Beat, nightly: every published geographic dataset in the discovery service, and

@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 from typing import Any, Optional
@@ -24,7 +23,7 @@ from werkzeug.security import safe_join
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user
 
-from ckanext.datasud import licences as licences_
+from ckanext.datasud import dates, licences as licences_
 from ckanext.datasud.helpers import datasud_label
 from ckanext.datasud.model import CONVENTION_KINDS, CONVENTION_STATUSES
 from ckanext.datasud.security import files as user_files
@@ -105,16 +104,6 @@ STATUS_CLASSES = {
 }
 
 
-def display_date(value: Optional[str]) -> str:
-    """An ISO date (YYYY-MM-DD) as dd/mm/yyyy; empty when there is none."""
-    if not value:
-        return ""
-    try:
-        return dt.date.fromisoformat(value[:10]).strftime("%d/%m/%Y")
-    except ValueError:
-        return value
-
-
 # --- The partners page --------------------------------------------------------------
 
 def _context() -> dict[str, Any]:
@@ -125,7 +114,7 @@ def partners() -> str:
     """The partners with a convention in force: who they are, since when, what they publish."""
     items = tk.get_action("datasud_partner_list")(_context(), {})
     for partner in items:
-        partner["since_display"] = display_date(partner.get("convention_since"))
+        partner["since_display"] = dates.short_date(partner.get("convention_since"))
         partner["url"] = tk.h.url_for("organization.read", id=partner["name"])
     return tk.render("datasud/partners.html", extra_vars={"partners": items})
 
@@ -204,9 +193,9 @@ def _present(convention: dict[str, Any], org: dict[str, Any]) -> dict[str, Any]:
         "kind_label": kind_labels().get(convention["kind"], convention["kind"]),
         "status_label": status_labels().get(convention["status"], convention["status"]),
         "status_class": STATUS_CLASSES.get(convention["status"], "bg-secondary"),
-        "signed_on_display": display_date(convention.get("signed_on")),
-        "starts_on_display": display_date(convention.get("starts_on")),
-        "ends_on_display": display_date(convention.get("ends_on")),
+        "signed_on_display": dates.short_date(convention.get("signed_on")),
+        "starts_on_display": dates.short_date(convention.get("starts_on")),
+        "ends_on_display": dates.short_date(convention.get("ends_on")),
         "edit_url": tk.h.url_for("datasud.convention_edit", id=org["name"], convention_id=convention["id"]),
         "delete_url": tk.h.url_for("datasud.convention_delete", id=org["name"], convention_id=convention["id"]),
     }

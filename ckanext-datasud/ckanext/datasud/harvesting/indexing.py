@@ -33,6 +33,8 @@ from ckan.lib import search
 from ckan.model.domain_object import DomainObjectOperation
 from sqlalchemy import event, inspect
 
+from ckanext.datasud import catalogue_cache
+
 log = logging.getLogger(__name__)
 
 FINISHED = "Finished"
@@ -50,13 +52,15 @@ def one_index_per_record() -> Iterator[None]:
         yield
         return
     pending: list[str] = []
-    token = _pending.set(pending)
-    try:
-        yield
-    finally:
-        _pending.reset(token)
-        if pending:
-            index(pending)
+    # the import's commits tell the catalogue's readers once, after the indexing
+    with catalogue_cache.batched():
+        token = _pending.set(pending)
+        try:
+            yield
+        finally:
+            _pending.reset(token)
+            if pending:
+                index(pending)
 
 
 def deferring() -> bool:
@@ -126,7 +130,6 @@ def _commit_before_finished(session, flush_context, instances) -> None:
 
 def _after_commit(session) -> None:
     if session.info.pop("datasud_index_committed", False):
-        from ckanext.datasud import catalogue_cache
         catalogue_cache.changed()  # pages cached while Solr caught up are not served again
 
 

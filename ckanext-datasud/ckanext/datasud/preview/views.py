@@ -14,11 +14,10 @@ from __future__ import annotations
 import flask
 from flask import Blueprint
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.datasud.preview import reading
-from ckanext.datasud.security.files import harden
+from ckanext.datasud.security.files import harden, visible_resource
 
 __all__ = ["datasud_preview", "preview_file"]
 
@@ -27,19 +26,8 @@ datasud_preview = Blueprint("datasud_preview", __name__)
 _MEDIA_TYPES = {reading.PDF: "application/pdf", reading.GEOJSON: "application/geo+json"}
 
 
-def _visible_resource(id: str, resource_id: str) -> dict:
-    try:
-        resource = tk.get_action("resource_show")({}, {"id": resource_id})
-    except (tk.ObjectNotFound, tk.NotAuthorized):
-        return tk.abort(404, tk._("Resource not found"))
-    package = model.Package.get(resource.get("package_id"))
-    if package is None or id not in (package.id, package.name):
-        return tk.abort(404, tk._("Resource not found"))
-    return resource
-
-
 def preview_file(id: str, resource_id: str):
-    resource = _visible_resource(id, resource_id)
+    resource = visible_resource(id, resource_id)
     kind = reading.kind_of(resource)
     if kind not in _MEDIA_TYPES or not reading.preview_of(resource).ok:
         return tk.abort(404, tk._("Resource not found"))

@@ -52,7 +52,7 @@ from ckan.common import current_user
 __all__ = [
     "PASSIVE_TYPES", "FILE_CSP", "install", "harden", "storage_root", "upload_folder",
     "CONVENTION_DOCUMENTS", "convention_document_url", "convention_document_name",
-    "conventions_with_document", "convention_document_allowed",
+    "conventions_with_document", "convention_document_allowed", "visible_resource",
 ]
 
 # Media types a browser shows without running anything in them: served inline.
@@ -70,6 +70,22 @@ CONVENTION_DOCUMENTS = "conventions"
 CONVENTION_DOCUMENT_PATH = "/partenaires/conventions/document/"
 
 _MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+
+
+# --- Which resource a file route may serve -----------------------------------------------
+
+def visible_resource(id: str, resource_id: str) -> dict:
+    """The resource as ``resource_show`` gives it to the current user, if it belongs to
+    the dataset named ``id`` (its id or name); else a 404 (a refusal is not told apart
+    from an absence). For the routes that serve or count a resource's file."""
+    try:
+        resource = tk.get_action("resource_show")({}, {"id": resource_id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return tk.abort(404, tk._("Resource not found"))
+    package = model.Package.get(resource.get("package_id"))
+    if package is None or id not in (package.id, package.name):
+        return tk.abort(404, tk._("Resource not found"))
+    return resource
 
 
 # --- Where user files live ---------------------------------------------------------------

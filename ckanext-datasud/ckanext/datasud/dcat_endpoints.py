@@ -291,7 +291,24 @@ def warm_catalogue(dataset_ids: Optional[list[str]] = None) -> int:
 def queue_warm_catalogue(dataset_ids: set[str]) -> None:
     """After a commit that changed these datasets: their Turtle is made again by Celery
     (a ``catalogue_cache`` subscriber), not by the next harvester's request."""
-    if not dcat_fragments.enabled():
+    if not dcat_fragments.enabled() or not dataset_ids or not tk.asbool(
+            tk.config.get("ckanext.datasud.dcat.warm_after_change")):
+        return
+    published = _published_among(dataset_ids)
+    if not published:  # drafts, submitted or withdrawn datasets are not in the catalogue
         return
     from ckanext.datasud import outbox, tasks
-    outbox.send(tasks.warm_catalogue, args=[sorted(dataset_ids)])
+    outbox.send(tasks.warm_catalogue, args=[sorted(published)])
+
+
+def _published_among(dataset_ids: set[str]) -> list[str]:
+    """Which of these datasets the catalogue lists (public and active), read on a
+    connection of its own (this runs after the session's commit)."""
+    import sqlalchemy as sa
+    import ckan.model as model
+    package = model.package_table
+    with model.meta.engine.connect() as connection:
+        rows = connection.execute(sa.select(package.c.id).where(
+            package.c.id.in_(sorted(dataset_ids)), package.c.private.is_(False), package.c.state == "active",
+            package.c.type != "harvest"))
+        return [row[0] for row in rows]

@@ -13,7 +13,7 @@ when it cannot be read (a harvested oddity is never a 500).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from dateutil.parser import isoparse
 
@@ -36,36 +36,35 @@ def _read(value: Any) -> Union[dt.date, dt.datetime]:
     return isoparse(str(value).strip())
 
 
-def long_date(value: Any, lang: Optional[str] = None) -> str:
-    from babel.dates import format_date
+def _written(value: Any, write: Callable[[Union[dt.date, dt.datetime]], str]) -> str:
+    """``write(value read)``; empty for no value, the value as stored when unreadable."""
     if not value:
         return ""
     try:
         moment = _read(value)
     except (ValueError, OverflowError, TypeError):
         return str(value)
-    day = moment.date() if isinstance(moment, dt.datetime) else moment
-    return format_date(day, format="long", locale=lang or reader_language())
+    return write(moment)
+
+
+def long_date(value: Any, lang: Optional[str] = None) -> str:
+    from babel.dates import format_date
+
+    def write(moment):
+        day = moment.date() if isinstance(moment, dt.datetime) else moment
+        return format_date(day, format="long", locale=lang or reader_language())
+    return _written(value, write)
 
 
 def long_datetime(value: Any) -> str:
     from ckan.lib.formatters import localised_nice_date
-    if not value:
-        return ""
-    try:
-        moment = _read(value)
-    except (ValueError, OverflowError, TypeError):
-        return str(value)
-    if not isinstance(moment, dt.datetime):
-        moment = dt.datetime.combine(moment, dt.time())
-    return localised_nice_date(moment, show_date=True, with_hours=True, format=tk._("d MMMM y 'at' HH:mm"))
+
+    def write(moment):
+        if not isinstance(moment, dt.datetime):
+            moment = dt.datetime.combine(moment, dt.time())
+        return localised_nice_date(moment, show_date=True, with_hours=True, format=tk._("d MMMM y 'at' HH:mm"))
+    return _written(value, write)
 
 
 def short_date(value: Any) -> str:
-    if not value:
-        return ""
-    try:
-        moment = _read(value)
-    except (ValueError, OverflowError, TypeError):
-        return str(value)
-    return moment.strftime("%d/%m/%Y")
+    return _written(value, lambda moment: moment.strftime("%d/%m/%Y"))

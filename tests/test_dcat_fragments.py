@@ -44,8 +44,7 @@ def test_assembled_page_is_the_graph_serialized_at_once(published, monkeypatch):
     assert isomorphic(plain, first) and isomorphic(plain, again)
     assert again_text == first_text
     assert titles(again) == {d["title"] for d in published[1]}
-    kept = dcat_fragments.fragments(lambda: dcat_fragments.Serializer(profiles=["euro_dcat_ap_3", "datasud"]),
-                                    "ttl", ["euro_dcat_ap_3", "datasud"],
+    kept = dcat_fragments.fragments(["euro_dcat_ap_3", "datasud"],
                                     [helpers.call_action("package_show", id=published[1][0]["id"])])
     assert "Relevés de la station 0" in kept[0]
 

@@ -282,7 +282,7 @@ def warm_catalogue(dataset_ids: Optional[list[str]] = None) -> int:
             results = published_datasets(dict(context), {"fq": f"id:({quoted})"}, 1, None)["results"]
         if ids is None and not results:
             break
-        dcat_fragments.fragments(lambda: dcat_fragments.Serializer(profiles=chosen), TURTLE[0], chosen, results)
+        dcat_fragments.fragments(chosen, results, TURTLE[0])
         done += len(results)
         page += 1
     return done

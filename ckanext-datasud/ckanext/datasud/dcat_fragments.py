@@ -138,41 +138,50 @@ def _redis():
     return connect_to_redis()
 
 
-def fragments(make_serializer: Callable[[], RDFSerializer], fmt: str, profiles: list[str],
-              dataset_dicts: list[dict]) -> list[str]:
-    """Each dataset's Turtle (or N-Triples), in order: from Redis when its stamp is
-    current, else serialized now (and kept)."""
-    context = "\x1f".join((FORMAT_VERSION, _versions(), tk.config.get("ckan.site_url", ""), fmt,
-                           ",".join(profiles)))
+def _context(*parts: str) -> str:
+    """What every stamp of a kind depends on beside the dataset and its organisation."""
+    return "\x1f".join((FORMAT_VERSION, _versions(), tk.config.get("ckan.site_url", ""), *parts))
+
+
+def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
+                compute: Callable[[dict], str]) -> list[str]:
+    """Each dataset's text in the Redis hash ``key``, in order: read back when its stamp
+    is current, else ``compute(dataset_dict)`` and kept. Redis down: all computed."""
     organisations = _organisations(dataset_dicts)
     stamps = [stamp(d, organisations.get(d.get("owner_org") or "", ""), context) for d in dataset_dicts]
-    key = _hash_key(fmt, profiles)
     ids = [d["id"] for d in dataset_dicts]
     try:
         redis = _redis()
         stored = redis.hmget(key, ids) if ids else []
     except Exception:  # noqa: BLE001 - Redis down: compute everything, keep nothing
-        log.warning("DCAT fragments unavailable (Redis): the catalogue page is computed in full", exc_info=True)
+        log.warning("kept texts unavailable (Redis): %s computed in full", key, exc_info=True)
         redis, stored = None, [None] * len(ids)
     texts: list[str] = []
     fresh: dict[str, bytes] = {}
-    serializer = None
     for dataset_dict, current, raw in zip(dataset_dicts, stamps, stored):
         kept_stamp, text = _decode(raw)
         if kept_stamp != current:
-            if serializer is None:
-                serializer = make_serializer()
-            serializer.g = ConjunctiveGraph()
-            serializer.graph_from_dataset(dataset_dict)
-            text = serializer.g.serialize(format="turtle")
+            text = compute(dataset_dict)
             fresh[dataset_dict["id"]] = _encode(current, text)
         texts.append(text)
     if fresh and redis is not None:
         try:
             redis.hset(key, mapping=fresh)
         except Exception:  # noqa: BLE001
-            log.warning("could not keep %d DCAT fragments (Redis)", len(fresh), exc_info=True)
+            log.warning("could not keep %d texts in %s (Redis)", len(fresh), key, exc_info=True)
     return texts
+
+
+def fragments(profiles: list[str], dataset_dicts: list[dict], fmt: str = "ttl") -> list[str]:
+    """Each dataset's Turtle, in order: from Redis when its stamp is current, else
+    serialized now (and kept)."""
+    serializer = Serializer(profiles=profiles)
+
+    def serialize(dataset_dict: dict) -> str:
+        serializer.g = ConjunctiveGraph()
+        serializer.graph_from_dataset(dataset_dict)
+        return serializer.g.serialize(format="turtle")
+    return _kept_texts(_hash_key(fmt, profiles), dataset_dicts, _context(fmt, ",".join(profiles)), serialize)
 
 
 def kept(kind: str, dataset_dict: dict, compute: Callable[[], str]) -> str:
@@ -181,32 +190,16 @@ def kept(kind: str, dataset_dict: dict, compute: Callable[[], str]) -> str:
     language, the code — is current, else ``compute()``, kept."""
     if not enabled() or not dataset_dict.get("id"):
         return compute()
-    context = "\x1f".join((FORMAT_VERSION, _versions(), tk.config.get("ckan.site_url", ""), kind, tk.h.lang() or ""))
-    current = stamp(dataset_dict, _organisations([dataset_dict]).get(dataset_dict.get("owner_org") or "", ""),
-                    context)
-    key = _hash_key(kind, [])
-    try:
-        redis = _redis()
-        kept_stamp, text = _decode(redis.hget(key, dataset_dict["id"]))
-    except Exception:  # noqa: BLE001 - Redis down: computed, not kept
-        return compute()
-    if kept_stamp == current:
-        return text
-    text = compute()
-    try:
-        redis.hset(key, dataset_dict["id"], _encode(current, text))
-    except Exception:  # noqa: BLE001
-        log.warning("could not keep the %s of dataset %s (Redis)", kind, dataset_dict["id"], exc_info=True)
-    return text
+    return _kept_texts(_hash_key(kind, []), [dataset_dict], _context(kind, tk.h.lang() or ""),
+                       lambda _dataset: compute())[0]
 
 
 def catalogue_turtle(profiles: list[str], dataset_dicts: list[dict], pagination_info: dict,
                      fmt: str = "ttl") -> str:
     """One page of the catalogue in Turtle: the catalogue's triples, then the datasets'."""
-    make_serializer = lambda: Serializer(profiles=profiles)  # noqa: E731
-    head = make_serializer().serialize_catalog({}, [], _format="turtle", pagination_info=pagination_info)
-    return merge(head, [dataset_uri(d) for d in dataset_dicts],
-                 fragments(make_serializer, fmt, profiles, dataset_dicts))
+    head = Serializer(profiles=profiles).serialize_catalog({}, [], _format="turtle",
+                                                           pagination_info=pagination_info)
+    return merge(head, [dataset_uri(d) for d in dataset_dicts], fragments(profiles, dataset_dicts, fmt))
 
 
 def merge(head: str, dataset_uris: list[str], texts: list[str]) -> str:

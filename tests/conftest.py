@@ -5,6 +5,7 @@ The tests run against real services (PostgreSQL, Solr, Redis) started by
 """
 from __future__ import annotations
 
+import copy
 import os
 import subprocess
 import sys
@@ -123,6 +124,46 @@ def load_standard_plugins():
     ckan.plugins.load_all()
     yield
     ckan.plugins.unload_non_system_plugins()
+
+
+# Left out of the comparison: an object each app makes (see below), and a list each
+# build appends to in place (ckanext-spatial adds "frange" to the one ckan_config copied).
+_APP_CONFIG_LEFT_OUT = ("SESSION_REDIS", "ckan.search.solr_allowed_query_parsers")
+_built_app: dict = {}
+
+
+def _config_fingerprint(config) -> str:
+    import hashlib
+    items = sorted((key, repr(value)) for key, value in config.items() if key not in _APP_CONFIG_LEFT_OUT)
+    return hashlib.sha256(repr(items).encode()).hexdigest()
+
+
+@pytest.fixture
+def app(make_app):
+    """CKAN's ``app`` fixture, built once for each configuration instead of once a test.
+
+    Building the Flask app (plugins' ``update_config``, blueprints, Jinja, a new engine)
+    takes about 0.8 s, and most tests take ``app``. A test whose configuration differs
+    (a ``ckan_config`` mark, a fixture that changes an option first) gets an app built for
+    it, as CKAN's fixture does. On reuse, what building the app does to the shared state
+    is done again: CKAN's ``ckan_config`` fixture puts the configuration back as it was
+    before the app after each test, so the options the app set are put back, then the
+    app globals are read again and the site user made (``clean_db`` removed it)."""
+    import ckan.lib.app_globals as app_globals
+    import ckan.plugins.toolkit as tk
+    key = _config_fingerprint(tk.config)
+    built = _built_app.get(key)
+    if built is None:
+        _built_app.clear()
+        test_app = make_app()
+        built = _built_app[key] = (test_app, {k: copy.copy(v) for k, v in tk.config.items() if k != "SESSION_REDIS"})
+        return test_app
+    test_app, config_after_build = built
+    tk.config.update({k: copy.copy(v) for k, v in config_after_build.items()})
+    app_globals.app_globals._init()
+    app_globals.reset()
+    tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return test_app
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate
 
 from ckanext.datasud import catalogue_cache, conventions, downloads
-from ckanext.datasud.harvesting import actions as harvest_actions, records
+from ckanext.datasud.harvesting import actions as harvest_actions, indexing, records
 from ckanext.datasud.logic import schema as datasud_schema
 from ckanext.datasud.logic import publication, workflow_action
 from ckanext.datasud.logic.workflow_action import *  # noqa: F401,F403 - the workflow's actions
@@ -27,7 +27,7 @@ __all__ = [
     "datasud_convention_create", "datasud_convention_update", "datasud_convention_show",
     "datasud_convention_list", "datasud_convention_delete", "datasud_partner_list",
     "datasud_publication_override_set", "datasud_publication_override_delete", "datasud_key_figures",
-    "package_create", "package_update", "bulk_update_public", "bulk_update_private", "bulk_update_delete",
+    "package_show", "package_create", "package_update", "bulk_update_public", "bulk_update_private", "bulk_update_delete",
     "package_owner_org_update",
     "harvest_job_create",
 ] + workflow_action.__all__ + harvest_actions.__all__
@@ -434,6 +434,17 @@ def _refuse_if_published_by_hand(data_dict: dict) -> None:
 # Edits of a published dataset that need a new validation: the dataset goes back to the
 # legal service (submitted) and is unpublished until validated again.
 REVALIDATED_FIELDS = ("license_id", "publication_mode", "owner_org")
+
+
+@tk.chained_action
+@tk.side_effect_free
+def package_show(up_func, context, data_dict):
+    # While a harvest import defers its indexing (harvesting/indexing.py), the search index
+    # is behind the database for what the import touches: CKAN's look-up of the index's
+    # copy (``use_cache``) would only cost a Solr request that misses or is stale.
+    if indexing.deferring():
+        context["use_cache"] = False
+    return up_func(context, data_dict)
 
 
 @tk.chained_action

@@ -38,6 +38,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Callable, Optional
 
 import ckan.model as model
+import simplejson
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.processors import RDFSerializer
 from ckanext.dcat.utils import catalog_uri, dataset_uri
@@ -192,6 +193,18 @@ def kept(kind: str, dataset_dict: dict, compute: Callable[[], str]) -> str:
         return compute()
     return _kept_texts(_hash_key(kind, []), [dataset_dict], _context(kind, tk.h.lang() or ""),
                        lambda _dataset: compute())[0]
+
+
+def structured_data(dataset_dict: dict, profiles: list[str]) -> str:
+    """ckanext-dcat's ``structured_data`` helper (the dataset page's JSON-LD, written the
+    same way), with :class:`Serializer`: the stock helper finds the profile classes again
+    on every page (a third of the JSON-LD's cost)."""
+    output = Serializer(profiles=profiles).serialize_dataset(dataset_dict, _format="jsonld")
+    try:
+        data = json.loads(output)
+    except ValueError:
+        return output
+    return simplejson.dumps(data, sort_keys=True, indent=4, separators=(",", ": "), cls=simplejson.JSONEncoderForHTML)
 
 
 def catalogue_turtle(profiles: list[str], dataset_dicts: list[dict], pagination_info: dict,

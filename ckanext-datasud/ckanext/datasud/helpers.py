@@ -207,6 +207,10 @@ __all__ += ["datasud_publication_override"]
 def structured_data(next_helper, dataset_dict: dict, profiles: Any = None) -> str:
     """ckanext-dcat's schema.org JSON-LD of the dataset page (about a quarter of the
     page's work), kept per dataset while the dataset and its organisation are unchanged
-    (``dcat_fragments.kept``)."""
+    (``dcat_fragments.kept``), and written without looking the profiles up again at
+    each page (``dcat_fragments.structured_data``)."""
     kind = "structured-data:" + ",".join(profiles or [])
-    return dcat_fragments.kept(kind, dataset_dict, lambda: next_helper(dataset_dict, profiles))
+    profiles = profiles or tk.config.get("ckanext.dcat.structured_data.profiles") or ["schemaorg"]
+    if isinstance(profiles, str):
+        profiles = profiles.split()
+    return dcat_fragments.kept(kind, dataset_dict, lambda: dcat_fragments.structured_data(dataset_dict, profiles))

@@ -38,12 +38,12 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Callable, Optional
 
 import ckan.model as model
-import simplejson
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.processors import RDFSerializer
 from ckanext.dcat.utils import catalog_uri, dataset_uri
 from rdflib import ConjunctiveGraph
 from rdflib.namespace import DCAT
+import simplejson
 
 log = logging.getLogger(__name__)
 

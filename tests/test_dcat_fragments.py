@@ -151,3 +151,66 @@ def test_a_change_to_a_published_dataset_queues_its_warming_and_a_private_one_do
     queued.clear()
     dcat_endpoints.queue_warm_catalogue({published[1][2]["id"]})  # withdrawn: not in the catalogue
     assert queued == []
+
+
+def test_a_warmed_dataset_page_finds_its_structured_data_kept(published, monkeypatch):
+    """The catalogue's warming (after each change, nightly) keeps each published
+    dataset page's schema.org JSON-LD too: the first anonymous visit serializes none and
+    gets the graph the page would have written; a change since the warming is shown."""
+    import json
+    import re
+    from ckanext.datasud.dcat_endpoints import warm_catalogue
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "true")
+    app = helpers._get_test_app()
+    dataset = published[1][0]
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    # a description never kept before: only the warming below can have kept this page's JSON-LD
+    helpers.call_action("package_patch", {"user": sysadmin}, id=dataset["id"], notes="Relevés réchauffés.")
+    with app.flask_app.test_request_context():
+        assert warm_catalogue([dataset["id"], published[1][2]["id"]]) == 1  # the withdrawn one: not published
+    serialized = []
+    original = dcat_fragments.structured_data
+
+    def counted(dataset_dict, profiles):
+        serialized.append(dataset_dict["id"])
+        return original(dataset_dict, profiles)
+
+    monkeypatch.setattr(dcat_fragments, "structured_data", counted)
+
+    def structured_data() -> tuple[str, list[dict]]:
+        body = app.get(f"/dataset/{dataset['name']}").body
+        [block] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', body, re.S)
+        return block, [node for node in json.loads(block)["@graph"] if node.get("@type") == "schema:Dataset"]
+
+    warmed, nodes = structured_data()
+    assert serialized == []
+    assert [node.get("schema:description") for node in nodes] == ["Relevés réchauffés."]
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "false")
+    computed, _ = structured_data()  # what the page writes itself
+    assert serialized == [dataset["id"]]
+    assert isomorphic(Graph().parse(data=warmed, format="json-ld"), Graph().parse(data=computed, format="json-ld"))
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "true")
+    helpers.call_action("package_patch", {"user": sysadmin}, id=dataset["id"], title="Relevés du matin")
+    _, nodes = structured_data()
+    assert serialized == [dataset["id"]] * 2  # changed since the warming: serialized by its page
+    assert [node.get("schema:name") for node in nodes] == ["Relevés du matin"]
+
+
+def test_the_warm_catalogue_command_keeps_turtle_and_page_json_ld(published, cli, monkeypatch):
+    """``ckan datasud warm-catalogue`` (after a restore, a Redis flush): every published
+    dataset's Turtle and page JSON-LD kept, in the portal's language."""
+    from ckan.cli.cli import ckan as ckan_command
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "true")
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    dataset = published[1][1]
+    helpers.call_action("package_patch", {"user": sysadmin}, id=dataset["id"], notes="Relevés de la commande.")
+    result = cli.invoke(ckan_command, ["datasud", "warm-catalogue"])
+    assert result.exit_code == 0, result.output
+    assert "2 datasets kept" in result.output  # the third was withdrawn above
+    serialized = []
+    monkeypatch.setattr(dcat_fragments, "structured_data", lambda *args: serialized.append(args) or "{}")
+    monkeypatch.setattr(dcat_fragments.Serializer, "graph_from_dataset", lambda *args: serialized.append(args))
+    body = helpers._get_test_app().get(f"/dataset/{dataset['name']}").body
+    _, graph = catalogue(monkeypatch)
+    assert serialized == []
+    assert "Relevés de la commande." in body and len(titles(graph)) == 2

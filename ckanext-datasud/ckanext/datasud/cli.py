@@ -162,11 +162,14 @@ def restore_command(archive: str, env_file: str | None):
 
 
 @datasud.command("warm-catalogue")
-def warm_catalogue_command():
+@click.pass_context
+def warm_catalogue_command(ctx):
     """Serialize and keep every published dataset's Turtle for the DCAT catalogue
-    (dcat_fragments.py): after a restore, a Redis flush or a deployment."""
+    (dcat_fragments.py) and its page's JSON-LD: after a restore, a Redis flush or a
+    deployment."""
     from ckanext.datasud.dcat_endpoints import warm_catalogue
-    click.echo(f"{warm_catalogue()} datasets kept")
+    with ctx.meta["flask_app"].test_request_context():  # as a visitor's page: language, URLs
+        click.echo(f"{warm_catalogue()} datasets kept")
 
 
 @datasud.group("csw")

@@ -115,3 +115,37 @@ def datasud_preview_url(pkg: dict, res: dict) -> Optional[str]:
         return None
     return tk.url_for("resource.read", id=pkg.get("name") or pkg.get("id"), resource_id=res["id"]) \
         + "#" + PREVIEW_ANCHOR
+
+
+# --- The page's schema.org JSON-LD, kept ready (helpers.structured_data) -----------------
+
+def warm_structured_data(dataset_ids: list[str]) -> int:
+    """Serialize and keep the schema.org JSON-LD of these datasets' pages as an anonymous
+    visitor's first visit would ask for it (about a fifth of a page computed afresh):
+    the dataset dictionary the page gets — CKAN's ``dataset.read`` view's
+    ``package_show`` for the view, as the anonymous visitor, each resource's ``has_views``
+    — in the portal's default language. Kept under the same stamp as the page's own
+    (``dcat_fragments.kept``: the dictionary, its organisation, the language, the code), so
+    the page reads it back, and a dataset changed since is serialized again by its page.
+    Called with the catalogue's warming (after each change, nightly) inside the CKAN app
+    (a Celery task, a command); a dataset the visitor may not see is skipped. Returns how
+    many were looked at."""
+    from flask import current_app, has_app_context
+    if not has_app_context():
+        return 0
+    done = 0
+    # a request in the default language, as CKAN's i18n middleware marks a page without prefix
+    language = tk.config.get("ckan.locale_default") or "en"
+    with current_app.test_request_context(environ_overrides={"CKAN_LANG": language, "CKAN_LANG_IS_DEFAULT": True}):
+        for dataset_id in dataset_ids:
+            context: dict[str, Any] = {"user": "", "for_view": True, "auth_user_obj": tk.current_user}
+            try:
+                pkg_dict = tk.get_action("package_show")(context, {"id": dataset_id})
+                for resource in pkg_dict["resources"]:
+                    views = tk.get_action("resource_view_list")(context, {"id": resource["id"]})
+                    resource["has_views"] = len(views) > 0
+            except (tk.ObjectNotFound, tk.NotAuthorized):
+                continue
+            tk.h.structured_data(pkg_dict)
+            done += 1
+    return done

@@ -37,7 +37,7 @@ from flask import Blueprint, Response, has_request_context, request
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.utils import CONTENT_TYPES, catalog_uri
 
-from ckanext.datasud import dcat_fragments
+from ckanext.datasud import dataset_page, dcat_fragments
 from ckanext.datasud.dcat import DCAT_AP_VERSION
 
 __all__ = ["dcat_catalog_show", "dcat_catalog_search", "dcat_dataset_show"]
@@ -261,10 +261,11 @@ def warm_catalogue(dataset_ids: Optional[list[str]] = None) -> int:
     """Serialize and keep the Turtle of these published datasets (every published one
     when ``None``) as the catalogue's pages will ask for it — the anonymous reader's
     ``package_search`` dictionaries, the default profiles — so that a harvester's export
-    finds each dataset kept. Run by Celery after each committed change (through
-    :func:`queue_warm_catalogue`) and nightly; ``ckan datasud warm-catalogue`` by hand.
-    Datasets that are not published are not found by the search: nothing is kept for
-    them. Returns how many datasets were looked at."""
+    finds each dataset kept; and the schema.org JSON-LD of their pages
+    (``dataset_page.warm_structured_data``), so that a first visit finds it kept. Run by
+    Celery after each committed change (through :func:`queue_warm_catalogue`) and nightly;
+    ``ckan datasud warm-catalogue`` by hand. Datasets that are not published are not found
+    by the search: nothing is kept for them. Returns how many datasets were looked at."""
     if not dcat_fragments.enabled():
         return 0
     chosen = profiles(None)
@@ -283,6 +284,7 @@ def warm_catalogue(dataset_ids: Optional[list[str]] = None) -> int:
         if ids is None and not results:
             break
         dcat_fragments.fragments(chosen, results, TURTLE[0])
+        dataset_page.warm_structured_data([d["id"] for d in results])
         done += len(results)
         page += 1
     return done

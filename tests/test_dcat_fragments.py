@@ -214,3 +214,25 @@ def test_the_warm_catalogue_command_keeps_turtle_and_page_json_ld(published, cli
     _, graph = catalogue(monkeypatch)
     assert serialized == []
     assert "Relevés de la commande." in body and len(titles(graph)) == 2
+
+
+def test_one_dataset_failing_does_not_stop_the_warming_of_the_others(published, monkeypatch):
+    from ckanext.datasud import dataset_page
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "true")
+    first, second = published[1][0], published[1][1]
+    original = dcat_fragments.structured_data
+
+    def failing(dataset_dict, profiles):
+        if dataset_dict["id"] == first["id"]:
+            raise RuntimeError("profil en panne")
+        return original(dataset_dict, profiles)
+
+    monkeypatch.setattr(dcat_fragments, "structured_data", failing)
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    for dataset in (first, second):  # stamps never kept before
+        helpers.call_action("package_patch", {"user": sysadmin}, id=dataset["id"], notes="Relevés en panne ?")
+    app = helpers._get_test_app()
+    with app.flask_app.test_request_context():
+        assert dataset_page.warm_structured_data([first["id"], second["id"]]) == 1
+    monkeypatch.setattr(dcat_fragments, "structured_data", lambda *args: pytest.fail("serialized again"))
+    assert "Relevés en panne ?" in app.get(f"/dataset/{second['name']}").body  # kept by the warming

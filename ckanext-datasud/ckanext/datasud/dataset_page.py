@@ -18,13 +18,17 @@ through ``helpers.py``:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from typing import Any, Optional
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.datasud import dates, vocabularies
 from ckanext.datasud.preview import reading
+
+log = logging.getLogger(__name__)
 
 #: The template helpers (exported by helpers.py).
 HELPERS = ["datasud_licence_link", "datasud_dataset_facts", "datasud_citation", "datasud_open_links",
@@ -144,8 +148,12 @@ def warm_structured_data(dataset_ids: list[str]) -> int:
                 for resource in pkg_dict["resources"]:
                     views = tk.get_action("resource_view_list")(context, {"id": resource["id"]})
                     resource["has_views"] = len(views) > 0
+                tk.h.structured_data(pkg_dict)
             except (tk.ObjectNotFound, tk.NotAuthorized):
                 continue
-            tk.h.structured_data(pkg_dict)
+            except Exception:  # noqa: BLE001 - one dataset must not stop the others' warming
+                log.exception("dataset %s: its page's JSON-LD not kept ready", dataset_id)
+                model.Session.rollback()  # only read here: a failed statement must not stop the next
+                continue
             done += 1
     return done

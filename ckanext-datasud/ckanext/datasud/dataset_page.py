@@ -142,7 +142,8 @@ def warm_structured_data(dataset_ids: list[str]) -> int:
     language = tk.config.get("ckan.locale_default") or "en"
     with current_app.test_request_context(environ_overrides={"CKAN_LANG": language, "CKAN_LANG_IS_DEFAULT": True}):
         for dataset_id in dataset_ids:
-            context: dict[str, Any] = {"user": "", "for_view": True, "auth_user_obj": tk.current_user}
+            # as an anonymous visitor, whoever runs this (the page's stamp is the visitor's)
+            context: dict[str, Any] = {"user": "", "for_view": True, "auth_user_obj": model.AnonymousUser()}
             try:
                 pkg_dict = tk.get_action("package_show")(context, {"id": dataset_id})
                 for resource in pkg_dict["resources"]:

@@ -221,18 +221,22 @@ def flush_redis(db: int) -> None:
     client.flushdb()
 
 
+def run_ckan(side: str, *args: str, log_name: str, **env: str) -> None:
+    """A ``ckan`` command with a side's configuration (and these environment variables),
+    to its end; its output appended to var/log/``log_name``."""
+    config = str(SIDES[side]["config"])
+    proc = run_logged([str(VENV / "bin" / "ckan"), "-c", config, *args], log_name,
+                      env=dict(os.environ, CKAN_INI=config, **env))
+    if proc.wait() != 0:
+        raise SystemExit(f"ckan {' '.join(args)} failed ({side}): see var/log/{log_name}")
+
+
 def rebuild_index(side: str) -> float:
     """``ckan search-index rebuild``, timed, after its site's documents are cleared
     (untimed: documents of datasets no longer in the database would stay otherwise)."""
-    env = dict(os.environ, CKAN_INI=str(SIDES[side]["config"]))
-    if run_logged([str(VENV / "bin" / "ckan"), "-c", str(SIDES[side]["config"]), "search-index", "clear"],
-                  f"bench-portal-{side}-rebuild.log", env=env).wait() != 0:
-        raise SystemExit(f"search-index clear failed ({side}): see var/log/bench-portal-{side}-rebuild.log")
+    run_ckan(side, "search-index", "clear", log_name=f"bench-portal-{side}-rebuild.log")
     started = time.perf_counter()
-    proc = run_logged([str(VENV / "bin" / "ckan"), "-c", str(SIDES[side]["config"]), "search-index", "rebuild"],
-                      f"bench-portal-{side}-rebuild.log", env=dict(os.environ, CKAN_INI=str(SIDES[side]["config"])))
-    if proc.wait() != 0:
-        raise SystemExit(f"search-index rebuild failed ({side}): see var/log/bench-portal-{side}-rebuild.log")
+    run_ckan(side, "search-index", "rebuild", log_name=f"bench-portal-{side}-rebuild.log")
     return time.perf_counter() - started
 
 
@@ -241,12 +245,9 @@ def warm_kept_texts(site_url: str) -> float:
     which the kept texts depend on), timed: each published dataset's Turtle and page
     JSON-LD kept, as Celery keeps them after each change (the loading ran without Celery,
     and Redis was flushed) and nightly."""
-    config = str(SIDES["datasud"]["config"])
     started = time.perf_counter()
-    proc = run_logged([str(VENV / "bin" / "ckan"), "-c", config, "datasud", "warm-catalogue"],
-                      "bench-portal-datasud-warm.log", env=dict(os.environ, CKAN_INI=config, CKAN_SITE_URL=site_url))
-    if proc.wait() != 0:
-        raise SystemExit("warm-catalogue failed: see var/log/bench-portal-datasud-warm.log")
+    run_ckan("datasud", "datasud", "warm-catalogue", log_name="bench-portal-datasud-warm.log",
+             CKAN_SITE_URL=site_url)
     return time.perf_counter() - started
 
 

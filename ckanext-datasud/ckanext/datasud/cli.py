@@ -168,7 +168,8 @@ def warm_catalogue_command(ctx):
     (dcat_fragments.py) and its page's JSON-LD: after a restore, a Redis flush or a
     deployment."""
     from ckanext.datasud.dcat_endpoints import warm_catalogue
-    with ctx.meta["flask_app"].test_request_context():  # as a visitor's page: language, URLs
+    # the app and a request: the anonymous visitor's search and the pages' JSON-LD need them
+    with ctx.meta["flask_app"].test_request_context():
         click.echo(f"{warm_catalogue()} datasets kept")
 
 

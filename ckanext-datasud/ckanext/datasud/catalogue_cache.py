@@ -55,9 +55,9 @@ def _key() -> str:
 
 def version() -> Optional[int]:
     """The catalogue's current version; None when Redis does not answer."""
-    from ckan.lib.redis import connect_to_redis
+    from ckanext.datasud import redis_client
     try:
-        return int(connect_to_redis().get(_key()) or 0)
+        return int(redis_client.connection().get(_key()) or 0)
     except Exception:  # noqa: BLE001 - Redis down: the caller does not cache
         log.warning("catalogue version unavailable (Redis): nothing is cached", exc_info=True)
         return None
@@ -92,9 +92,9 @@ def changed(dataset_ids: Iterable[str] = ()) -> None:
         noted.update(dataset_ids)
         noted.add("")  # a change even without a dataset named: the version moves at the end
         return
-    from ckan.lib.redis import connect_to_redis
+    from ckanext.datasud import redis_client
     try:
-        connect_to_redis().incr(_key())
+        redis_client.connection().incr(_key())
     except Exception:  # noqa: BLE001 - readers then find no version and cache nothing
         log.warning("could not move the catalogue version (Redis)", exc_info=True)
     with _lock:

@@ -135,8 +135,8 @@ def _decode(raw: Optional[bytes]) -> tuple[Optional[str], str]:
 
 
 def _redis():
-    from ckan.lib.redis import connect_to_redis
-    return connect_to_redis()
+    from ckanext.datasud import redis_client
+    return redis_client.connection()
 
 
 def _context(*parts: str) -> str:

@@ -112,8 +112,8 @@ def _key(version: int) -> str:
 
 
 def _redis():
-    from ckan.lib.redis import connect_to_redis
-    return connect_to_redis()
+    from ckanext.datasud import redis_client
+    return redis_client.connection()
 
 
 def _csrf_field() -> str:

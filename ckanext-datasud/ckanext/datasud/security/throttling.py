@@ -32,9 +32,10 @@ from typing import Any, Optional
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user
-from ckan.lib.redis import connect_to_redis
 from flask import g, jsonify, request
 from redis.exceptions import RedisError
+
+from ckanext.datasud import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ def _digest(value: str) -> str:
 
 def count(key: str, window: int) -> tuple[int, int]:
     """Count one more hit in the window of ``key``: (hits so far, seconds left)."""
-    pipe = connect_to_redis().pipeline()
+    pipe = redis_client.connection().pipeline()
     pipe.set(key, 0, ex=window, nx=True)
     pipe.incr(key)
     pipe.ttl(key)
@@ -106,7 +107,7 @@ def count(key: str, window: int) -> tuple[int, int]:
 
 
 def peek(key: str) -> tuple[int, int]:
-    pipe = connect_to_redis().pipeline()
+    pipe = redis_client.connection().pipeline()
     pipe.get(key)
     pipe.ttl(key)
     hits, ttl = pipe.execute()
@@ -177,7 +178,7 @@ def count_login_failure(response):
     window = max(_option("login_window"), 1)
     try:
         if current_user.is_authenticated:
-            connect_to_redis().delete(keys["account"][0])
+            redis_client.connection().delete(keys["account"][0])
         else:
             for key, _limit in keys.values():
                 count(key, window)

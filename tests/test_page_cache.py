@@ -197,3 +197,23 @@ def test_switched_off(app, world, monkeypatch):
         assert answer.status_code == 200
         assert CACHE not in answer.headers
     assert BeautifulSoup(answer.body, "html.parser").select_one(f"meta[name={FIELD}]") is not None
+
+
+def test_the_hot_paths_share_one_redis_client_on_ckans_pool(app):
+    """The catalogue version, the cache and the API's rate limit ask Redis several times
+    per anonymous request: one client per process (redis_client.py), on CKAN's own
+    connection pool, not a new client at each call."""
+    from ckan.lib.redis import connect_to_redis
+    from ckanext.datasud import redis_client
+
+    client = redis_client.connection()
+    assert redis_client.connection() is client
+    assert client.connection_pool is connect_to_redis().connection_pool
+    before = catalogue_cache.version()
+    catalogue_cache.changed()
+    assert catalogue_cache.version() == before + 1
+    org = factories.Organization(name="ville-client", title="Ville du client Redis")
+    dataset = factories.Dataset(owner_org=org["id"], name="arbres-client-redis")
+    url = f"/api/3/action/package_show?id={dataset['name']}"
+    assert app.get(url).headers[CACHE] == "miss"
+    assert app.get(url).headers[CACHE] == "hit"

@@ -39,6 +39,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from sqlalchemy import event
 
+from ckanext.datasud import redis_client
+
 log = logging.getLogger(__name__)
 
 _SESSION_FLAG = "datasud_catalogue_changed"
@@ -55,7 +57,6 @@ def _key() -> str:
 
 def version() -> Optional[int]:
     """The catalogue's current version; None when Redis does not answer."""
-    from ckanext.datasud import redis_client
     try:
         return int(redis_client.connection().get(_key()) or 0)
     except Exception:  # noqa: BLE001 - Redis down: the caller does not cache
@@ -92,7 +93,6 @@ def changed(dataset_ids: Iterable[str] = ()) -> None:
         noted.update(dataset_ids)
         noted.add("")  # a change even without a dataset named: the version moves at the end
         return
-    from ckanext.datasud import redis_client
     try:
         redis_client.connection().incr(_key())
     except Exception:  # noqa: BLE001 - readers then find no version and cache nothing

@@ -45,6 +45,8 @@ from rdflib import ConjunctiveGraph
 from rdflib.namespace import DCAT
 import simplejson
 
+from ckanext.datasud import redis_client
+
 log = logging.getLogger(__name__)
 
 #: Bump when the way fragments are written changes (old fragments are then recomputed).
@@ -134,11 +136,6 @@ def _decode(raw: Optional[bytes]) -> tuple[Optional[str], str]:
     return head, text
 
 
-def _redis():
-    from ckanext.datasud import redis_client
-    return redis_client.connection()
-
-
 def _context(*parts: str) -> str:
     """What every stamp of a kind depends on beside the dataset and its organisation."""
     return "\x1f".join((FORMAT_VERSION, _versions(), tk.config.get("ckan.site_url", ""), *parts))
@@ -152,7 +149,7 @@ def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
     stamps = [stamp(d, organisations.get(d.get("owner_org") or "", ""), context) for d in dataset_dicts]
     ids = [d["id"] for d in dataset_dicts]
     try:
-        redis = _redis()
+        redis = redis_client.connection()
         stored = redis.hmget(key, ids) if ids else []
     except Exception:  # noqa: BLE001 - Redis down: compute everything, keep nothing
         log.warning("kept texts unavailable (Redis): %s computed in full", key, exc_info=True)

@@ -39,8 +39,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.lib.redis import connect_to_redis
 
+from ckanext.datasud import redis_client
 from ckanext.datasud.model import DownloadCount, DownloadFold
 from ckanext.datasud.services import DOWNLOADS_KEY
 
@@ -92,7 +92,7 @@ def folding_prefix() -> str:
 
 def record(package_id: str, resource_id: str, conn: Optional[redis.Redis] = None) -> None:
     """Count one download: one round trip to Redis (a MULTI of two commands)."""
-    conn = conn or connect_to_redis()
+    conn = conn or redis_client.connection()
     field = f"{package_id}:{resource_id}"
     pipe = conn.pipeline(transaction=True)
     pipe.hincrby(pending_key(), "n:" + field, 1)
@@ -188,7 +188,7 @@ def apply(conn: redis.Redis, key: str) -> Optional[dict[tuple[str, str], int]]:
 def fold(conn: Optional[redis.Redis] = None, reindex_datasets: bool = True) -> dict:
     """Move every pending counter into PostgreSQL (leftovers of unfinished folds first),
     then reindex the datasets whose count changed."""
-    conn = conn or connect_to_redis()
+    conn = conn or redis_client.connection()
     keys = leftovers(conn)
     claimed = claim(conn)
     if claimed:

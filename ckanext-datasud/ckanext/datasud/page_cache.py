@@ -46,7 +46,7 @@ from typing import Any, Optional
 import ckan.plugins.toolkit as tk
 from flask import Response, g, request, session
 
-from ckanext.datasud import catalogue_cache
+from ckanext.datasud import catalogue_cache, redis_client
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +111,6 @@ def _key(version: int) -> str:
     return f"datasud:{tk.config.get('ckan.site_id')}:page:{version}:{digest}"
 
 
-def _redis():
-    from ckanext.datasud import redis_client
-    return redis_client.connection()
-
-
 def _csrf_field() -> str:
     return tk.config.get("WTF_CSRF_FIELD_NAME") or "_csrf_token"
 
@@ -129,7 +124,7 @@ def serve_from_cache() -> Optional[Response]:
         return None
     key = _key(version)
     try:
-        stored = _redis().get(key)
+        stored = redis_client.connection().get(key)
     except Exception:  # noqa: BLE001 - Redis gone since version(): compute
         log.warning("page cache unavailable (Redis)", exc_info=True)
         return None
@@ -192,7 +187,7 @@ def store_in_cache(response: Response) -> Response:
         flags = [flag for flag in _ENVIRON_FLAGS if request.environ.get(flag)]
         head = json.dumps([response.status_code, headers, flags]).encode("utf-8")  # no newline in JSON
         entry = zlib.compress(head + b"\n" + body, 3)
-        _redis().set(key, entry, ex=_seconds())
+        redis_client.connection().set(key, entry, ex=_seconds())
     except Exception:  # noqa: BLE001 - the answer goes out anyway
         log.warning("could not store a page in the cache", exc_info=True)
     return response
@@ -209,7 +204,7 @@ def install(app) -> None:
 def stats() -> dict[str, Any]:
     """Entries of this site in Redis (for the benchmark's report)."""
     try:
-        count = sum(1 for _ in _redis().scan_iter(f"datasud:{tk.config.get('ckan.site_id')}:page:*", count=1000))
+        count = sum(1 for _ in redis_client.connection().scan_iter(f"datasud:{tk.config.get('ckan.site_id')}:page:*", count=1000))
     except Exception:  # noqa: BLE001
         return {"entries": None}
     return {"entries": count}

@@ -7,6 +7,8 @@ from typing import Iterator
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.datasud import redis_client
+
 # Set by the Celery task `datasud.heartbeat` (run by beat) in CKAN's Redis.
 HEARTBEAT_KEY = "datasud:celery:heartbeat"
 # Downloads of files hosted on DataSud: a total and a hash per resource, in CKAN's Redis.
@@ -52,10 +54,9 @@ def check_solr() -> tuple[bool, str]:
 
 
 def check_redis() -> tuple[bool, str]:
-    from ckan.lib.redis import connect_to_redis
     url = re.sub(r"//[^/@]*@", "//", tk.config.get("ckan.redis.url") or "")  # not its password
     try:
-        info = connect_to_redis().info("server")
+        info = redis_client.connection().info("server")
         return True, f"{url}: Redis {info['redis_version']}"
     except Exception as e:  # noqa: BLE001
         return False, f"{url}: {e}; {FIX}"
@@ -63,9 +64,8 @@ def check_redis() -> tuple[bool, str]:
 
 def check_celery() -> tuple[bool, str]:
     """Alive when beat's heartbeat task ran recently on a worker."""
-    from ckan.lib.redis import connect_to_redis
     try:
-        value = connect_to_redis().get(HEARTBEAT_KEY)
+        value = redis_client.connection().get(HEARTBEAT_KEY)
     except Exception as e:  # noqa: BLE001
         return False, str(e)
     if value is None:
@@ -84,5 +84,4 @@ def check_all() -> Iterator[tuple[str, bool, str]]:
 
 def downloads_total() -> int:
     """Every download counted (downloads.record), folded or not: the home page's key figure."""
-    from ckan.lib.redis import connect_to_redis
-    return int(connect_to_redis().hget(DOWNLOADS_KEY, "total") or 0)
+    return int(redis_client.connection().hget(DOWNLOADS_KEY, "total") or 0)

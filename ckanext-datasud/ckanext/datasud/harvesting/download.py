@@ -97,6 +97,7 @@ import requests
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.datasud import redis_client
 from ckanext.datasud.harvesting import records, safety
 
 log = logging.getLogger(__name__)
@@ -472,14 +473,9 @@ def _save(package_id: str, resource_id: str, changes: dict[str, Any]) -> bool:
 
 # --- Redis: last checks, one sync per dataset --------------------------------------------
 
-def _redis():
-    from ckan.lib.redis import connect_to_redis
-    return connect_to_redis()
-
-
 def _mark_checked(resource_id: str) -> None:
     try:
-        _redis().set(CHECKED_KEY.format(resource_id), time.time(), ex=CHECKED_TTL)
+        redis_client.connection().set(CHECKED_KEY.format(resource_id), time.time(), ex=CHECKED_TTL)
     except Exception:  # noqa: BLE001 - only costs an extra check
         log.exception("could not record the check of resource %s", resource_id)
 
@@ -487,7 +483,7 @@ def _mark_checked(resource_id: str) -> None:
 def last_checked(resource_ids: list[str]) -> dict[str, Optional[float]]:
     if not resource_ids:
         return {}
-    values = _redis().mget([CHECKED_KEY.format(rid) for rid in resource_ids])
+    values = redis_client.connection().mget([CHECKED_KEY.format(rid) for rid in resource_ids])
     return {rid: float(v) if v is not None else None for rid, v in zip(resource_ids, values)}
 
 
@@ -523,7 +519,7 @@ def dataset_lock(package_id: str) -> Iterator[Any]:
     holder works, so that it dies with its holder."""
     ttl = lock_seconds()
     # thread_local=False: the heartbeat thread renews the token its holder took
-    lock = _redis().lock(LOCK_KEY.format(package_id), timeout=ttl, blocking=False, thread_local=False)
+    lock = redis_client.connection().lock(LOCK_KEY.format(package_id), timeout=ttl, blocking=False, thread_local=False)
     if not lock.acquire(blocking=False):
         yield None
         return
@@ -570,7 +566,7 @@ def resync_due() -> dict[str, int]:
     import sqlalchemy as sa
     from sqlalchemy.dialects.postgresql import JSONB
 
-    redis = _redis()
+    redis = redis_client.connection()
     queued = {"harvested": 0, "attached": 0}
     harvested: set[str] = set()
     for source in _download_sources():

@@ -41,13 +41,14 @@ from typing import Any, Optional
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.config.middleware.common_middleware import CKANRedisSessionInterface
-from ckan.lib.redis import connect_to_redis
 from redis import Redis
 from flask import current_app, g, request, session
 from flask_login import user_logged_in, user_logged_out, user_loaded_from_cookie
 from flask_login.utils import decode_cookie
 from redis.exceptions import RedisError
 from werkzeug.exceptions import MethodNotAllowed
+
+from ckanext.datasud import redis_client
 
 log = logging.getLogger(__name__)
 
@@ -148,14 +149,14 @@ def grant_remember_me(user: model.User, seconds: int) -> None:
     if seconds <= 0:
         return
     try:
-        connect_to_redis().set(_grant_key(user.id), credentials_stamp(user), ex=seconds)
+        redis_client.connection().set(_grant_key(user.id), credentials_stamp(user), ex=seconds)
     except RedisError:
         log.warning("Could not record the remember-me grant of %s: Redis unavailable", user.name)
 
 
 def revoke_remember_me(user_id: str) -> None:
     try:
-        connect_to_redis().delete(_grant_key(user_id))
+        redis_client.connection().delete(_grant_key(user_id))
     except RedisError:
         log.warning("Could not revoke the remember-me grant of %s: Redis unavailable", user_id)
 
@@ -170,7 +171,7 @@ def remember_me_is_granted(cookie: str) -> bool:
     if user is None:
         return False
     try:
-        granted = connect_to_redis().get(_grant_key(user.id))
+        granted = redis_client.connection().get(_grant_key(user.id))
     except RedisError:
         return False
     return granted is not None and hmac.compare_digest(granted.decode(), credentials_stamp(user))

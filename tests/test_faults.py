@@ -39,7 +39,7 @@ from ckan.lib.search import SolrSettings
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.datasud import outbox
+from ckanext.datasud import outbox, redis_client
 from ckanext.datasud.celery_app import make_celery
 from ckanext.datasud.harvesting import download
 from ckanext.datasud.model import OutboxMessage, Review
@@ -547,7 +547,7 @@ def test_a_worker_killed_mid_copy_frees_the_dataset_and_the_copy_is_delivered_ag
             wait_for(lambda: files.requests == 1, timeout=60, what="the copy to start")
             delivered = time.monotonic()  # the task was delivered a little before
             lock_key = download.LOCK_KEY.format(dataset["id"])
-            assert download._redis().exists(lock_key)
+            assert redis_client.connection().exists(lock_key)
             first.kill()
             killed = time.monotonic()
             # A worker looks for expired deliveries when it starts polling, then only every

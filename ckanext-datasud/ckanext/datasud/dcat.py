@@ -38,13 +38,12 @@ from typing import Optional
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDFS, SKOS, XSD
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.profiles import DCAT, DCT, GSP, LOCN, RDF, SCHEMA, VCARD
 from ckanext.dcat.profiles.base import RDFProfile
 from ckanext.dcat.utils import resource_uri
 
-from ckanext.datasud import licences, vocabularies
+from ckanext.datasud import dcat_fragments, licences, vocabularies
 from ckanext.datasud.harvesting import geometry, mapping, themes
 from ckanext.datasud.harvesting.mapping import KEYWORDS_AS_WRITTEN, LANDING_PAGES
 
@@ -492,7 +491,8 @@ class DataSudDCATProfile(RDFProfile):
         when the dataset names another publisher (``publisher_name``)."""
         g = self.g
         org_id = dataset_dict.get("owner_org") or (dataset_dict.get("organization") or {}).get("id")
-        group = model.Group.get(org_id) if org_id else None
+        # as the catalogue page read it for its stamps (one query per page), else read now
+        group = dcat_fragments.organisation(org_id) if org_id else None
         if group is None:
             return
         agent = URIRef(f"{tk.config.get('ckan.site_url', '').rstrip('/')}/organization/{group.id}")
@@ -505,7 +505,7 @@ class DataSudDCATProfile(RDFProfile):
         # memory for the life of the process, and the indexed dataset has the title of
         # its last indexing)
         g.set((agent, FOAF.name, Literal(group.title or group.name)))
-        extras = group.extras or {}
+        extras = group.extras
         siren = (extras.get("siren") or "").strip()
         if siren:
             g.add((agent, DCT.identifier, Literal(siren)))

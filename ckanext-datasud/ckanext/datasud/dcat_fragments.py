@@ -7,8 +7,10 @@ grows faster than linearly with the graph): about 7 minutes for a catalogue of 2
 datasets, read in full by every harvester at every run.
 
 Here each dataset is serialized **on its own** (its graph built by the same profiles, in
-a graph of its own) and the Turtle text kept in a Redis hash per format and profile
-choice, under a *stamp*: a digest of everything the text is made from — the dataset
+a graph of its own, written by :mod:`turtle` — about 0.9 ms against rdflib's 3.5 ms for
+one dataset — with its organisation read once per page, the record its stamp is made
+from) and the Turtle text kept in a Redis hash per format and profile choice, under a
+*stamp*: a digest of everything the text is made from — the dataset
 dictionary as the search index returns it (every change to a dataset, its resources,
 its publication, reindexes it), the live record of its organisation (the publisher's
 name, SIREN, kind and website are read from it), the site URL, the profiles and the
@@ -21,13 +23,16 @@ written, never which datasets are listed.
 
 The same triples as a single graph, written differently: nodes shared by several
 datasets (an organisation, a theme, a licence) are described in each fragment (the
-same triples again, which RDF reads as one). A fragment whose prefixes clash with
-another's (rdflib names unknown namespaces ``ns1``, ``ns2``… per graph) is written as
+same triples again, which RDF reads as one). Fragments use only the prefixes the
+profiles bind; a part whose prefixes still clash with another's (the catalogue's head is
+rdflib's, which names unknown namespaces ``ns1``, ``ns2``… per graph) is written as
 N-Triples, which is Turtle without prefixes. Without Redis every fragment is computed
 (never stale).
 """
 from __future__ import annotations
 
+import contextvars
+import dataclasses
 import functools
 import hashlib
 import json
@@ -41,16 +46,16 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.processors import RDFSerializer
 from ckanext.dcat.utils import catalog_uri, dataset_uri
-from rdflib import ConjunctiveGraph
+from rdflib import ConjunctiveGraph, Graph
 from rdflib.namespace import DCAT
 import simplejson
 
-from ckanext.datasud import redis_client
+from ckanext.datasud import redis_client, turtle
 
 log = logging.getLogger(__name__)
 
 #: Bump when the way fragments are written changes (old fragments are then recomputed).
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: written by turtle.py
 _PREFIX = re.compile(r"^@prefix (\S*): <([^>]*)> \.$")
 
 
@@ -86,9 +91,21 @@ def _hash_key(fmt: str, profiles: list[str]) -> str:
     return f"datasud:{tk.config.get('ckan.site_id')}:dcat-fragments:{fmt}:{','.join(profiles)}"
 
 
-def _organisations(dataset_dicts: list[dict]) -> dict[str, str]:
-    """The live record of each page's organisation, as text (one query)."""
-    ids = {d.get("owner_org") for d in dataset_dicts if d.get("owner_org")}
+@dataclasses.dataclass(frozen=True)
+class Organisation:
+    """An organisation as the profiles write it (the partner as publisher or creator)."""
+    id: str
+    name: str
+    title: str
+    extras: dict[str, str]
+
+
+_page_organisations: contextvars.ContextVar[Optional[dict[str, Organisation]]] = contextvars.ContextVar(
+    "datasud_dcat_page_organisations", default=None)
+
+
+def _organisation_records(ids: set[str]) -> dict[str, tuple[Organisation, str]]:
+    """Each organisation's live record and the same as text, for stamps (one query)."""
     if not ids:
         return {}
     rows = (model.Session.query(model.Group.id, model.Group.name, model.Group.title, model.Group.state,
@@ -98,7 +115,19 @@ def _organisations(dataset_dicts: list[dict]) -> dict[str, str]:
     found: dict[str, list] = {}
     for gid, name, title, state, key, value, extra_state in rows:
         found.setdefault(gid, [name, title, state]).append((key, value, extra_state))
-    return {gid: json.dumps(parts, sort_keys=True, default=str) for gid, parts in found.items()}
+    return {gid: (Organisation(gid, parts[0], parts[1], {k: v for k, v, _ in parts[3:] if k is not None}),
+                  json.dumps(parts, sort_keys=True, default=str))
+            for gid, parts in found.items()}
+
+
+def organisation(org_id: str) -> Optional[Organisation]:
+    """An organisation as the text being written is stamped with: the record read once
+    for the whole page (:func:`_kept_texts`), else read now."""
+    page = _page_organisations.get()
+    if page is not None and org_id in page:
+        return page[org_id]
+    found = _organisation_records({org_id}).get(org_id)
+    return found[0] if found else None
 
 
 def stamp(dataset_dict: dict, organisation: str, context: str) -> str:
@@ -145,8 +174,9 @@ def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
                 compute: Callable[[dict], str]) -> list[str]:
     """Each dataset's text in the Redis hash ``key``, in order: read back when its stamp
     is current, else ``compute(dataset_dict)`` and kept. Redis down: all computed."""
-    organisations = _organisations(dataset_dicts)
-    stamps = [stamp(d, organisations.get(d.get("owner_org") or "", ""), context) for d in dataset_dicts]
+    records = _organisation_records({d["owner_org"] for d in dataset_dicts if d.get("owner_org")})
+    stamps = [stamp(d, records[d["owner_org"]][1] if d.get("owner_org") in records else "", context)
+              for d in dataset_dicts]
     ids = [d["id"] for d in dataset_dicts]
     try:
         redis = redis_client.connection()
@@ -156,12 +186,17 @@ def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
         redis, stored = None, [None] * len(ids)
     texts: list[str] = []
     fresh: dict[str, bytes] = {}
-    for dataset_dict, current, raw in zip(dataset_dicts, stamps, stored):
-        kept_stamp, text = _decode(raw)
-        if kept_stamp != current:
-            text = compute(dataset_dict)
-            fresh[dataset_dict["id"]] = _encode(current, text)
-        texts.append(text)
+    # the profiles write each organisation as read for the stamps: one query per page
+    token = _page_organisations.set({gid: record for gid, (record, _) in records.items()})
+    try:
+        for dataset_dict, current, raw in zip(dataset_dicts, stamps, stored):
+            kept_stamp, text = _decode(raw)
+            if kept_stamp != current:
+                text = compute(dataset_dict)
+                fresh[dataset_dict["id"]] = _encode(current, text)
+            texts.append(text)
+    finally:
+        _page_organisations.reset(token)
     if fresh and redis is not None:
         try:
             redis.hset(key, mapping=fresh)
@@ -176,9 +211,10 @@ def fragments(profiles: list[str], dataset_dicts: list[dict], fmt: str = "ttl") 
     serializer = Serializer(profiles=profiles)
 
     def serialize(dataset_dict: dict) -> str:
-        serializer.g = ConjunctiveGraph()
+        # rdflib's ~30 default prefixes are not bound: only the profiles' (cheaper to make)
+        serializer.g = Graph(bind_namespaces="core")
         serializer.graph_from_dataset(dataset_dict)
-        return serializer.g.serialize(format="turtle")
+        return turtle.serialize(serializer.g)
     return _kept_texts(_hash_key(fmt, profiles), dataset_dicts, _context(fmt, ",".join(profiles)), serialize)
 
 

@@ -236,3 +236,48 @@ def test_one_dataset_failing_does_not_stop_the_warming_of_the_others(published, 
         assert dataset_page.warm_structured_data([first["id"], second["id"]]) == 1
     monkeypatch.setattr(dcat_fragments, "structured_data", lambda *args: pytest.fail("serialized again"))
     assert "Relevés en panne ?" in app.get(f"/dataset/{second['name']}").body  # kept by the warming
+
+
+def test_the_partner_is_written_as_publisher_without_organization_show(clean_module_db, monkeypatch):
+    """The fragments write the partner as publisher from the page's organisation records
+    (one query), never through ckanext-dcat's organization_show fallback, with the same
+    triples as the catalogue written at once (SIREN, kind, website, a harvested record's
+    own publisher named as such and the partner as creator)."""
+    org = factories.Organization(title="Communauté d'agglomération Gap-Tallard-Durance", siren="200067825",
+                                 partner_type="epci", website="https://www.agglo-gap.example")
+    own = factories.Dataset(owner_org=org["id"], title="Pistes cyclables de l'agglomération")
+    named = factories.Dataset(owner_org=org["id"], title="Comptages routiers", publisher_name="Département")
+    try:
+        check_partner_as_publisher(org, own, named, monkeypatch)
+    finally:  # the module's other tests count the published datasets
+        for dataset in (own, named):
+            helpers.call_action("dataset_purge", id=dataset["id"])
+        helpers.call_action("organization_purge", id=org["id"])
+
+
+def check_partner_as_publisher(org, own, named, monkeypatch):
+    asked = []
+    get_action = tk.get_action
+
+    def spy(name):
+        asked.append(name)
+        return get_action(name)
+    monkeypatch.setattr(tk, "get_action", spy)
+    dicts = [helpers.call_action("package_show", id=d["id"]) for d in (own, named)]
+    texts = dcat_fragments.fragments(["euro_dcat_ap_3", "datasud"], dicts)
+    assert "organization_show" not in asked
+    monkeypatch.setattr(tk, "get_action", get_action)
+    plain = Graph()
+    for d in dicts:
+        serializer = dcat_fragments.Serializer(profiles=["euro_dcat_ap_3", "datasud"])
+        serializer.graph_from_dataset(d)  # ckanext-dcat's fallback (organization_show), then DataSud's
+        plain += serializer.g
+    kept = Graph()
+    for text in texts:
+        kept.parse(data=text, format="turtle")
+    assert isomorphic(plain, kept)
+    agent = URIRef(f"{tk.config['ckan.site_url']}/organization/{org['id']}")
+    assert (URIRef(dcat_fragments.dataset_uri(own)), DCTERMS.publisher, agent) in kept
+    assert (URIRef(dcat_fragments.dataset_uri(named)), DCTERMS.creator, agent) in kept
+    assert (agent, DCTERMS.identifier, Literal("200067825")) in kept
+    assert (agent, FOAF.name, Literal("Communauté d'agglomération Gap-Tallard-Durance")) in kept

@@ -40,8 +40,8 @@ from rdflib.namespace import FOAF, RDFS, SKOS, XSD
 
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.profiles import DCAT, DCT, GSP, LOCN, RDF, SCHEMA, VCARD
-from ckanext.dcat.profiles.base import RDFProfile
-from ckanext.dcat.utils import resource_uri
+from ckanext.dcat.profiles.base import CleanedURIRef, RDFProfile, URIRefOrLiteral
+from ckanext.dcat.utils import publisher_uri_organization_fallback, resource_uri
 
 from ckanext.datasud import dcat_fragments, licences, vocabularies
 from ckanext.datasud.harvesting import geometry, mapping, themes
@@ -488,18 +488,36 @@ class DataSudDCATProfile(RDFProfile):
     def _organisation(self, dataset_dict, dataset_ref) -> None:
         """The partner (the dataset's organisation) as an agent with its SIREN, its kind
         (ADMS publisher type) and its website: the dct:publisher, or the dct:creator
-        when the dataset names another publisher (``publisher_name``)."""
+        when the dataset names another publisher (``publisher_name``).
+
+        ckanext-dcat's profile writes the organisation as publisher from an
+        ``organization_show`` (~10 ms, once per organisation and process, then kept for
+        the life of the process) when the dataset has no publisher of its own; the
+        catalogue's fragments give the profiles the dataset without its ``organization``
+        (:func:`dcat_fragments.fragments`), and the publisher is written here, with the
+        same triples, from the organisation's live record."""
         g = self.g
         org_id = dataset_dict.get("owner_org") or (dataset_dict.get("organization") or {}).get("id")
         # as the catalogue page read it for its stamps (one query per page), else read now
         group = dcat_fragments.organisation(org_id) if org_id else None
         if group is None:
             return
-        agent = URIRef(f"{tk.config.get('ckan.site_url', '').rstrip('/')}/organization/{group.id}")
+        agent = CleanedURIRef(publisher_uri_organization_fallback({"organization": {"id": group.id}}))
         if dataset_dict.get("publisher_name"):
             g.add((dataset_ref, DCT.creator, agent))
         elif (dataset_ref, DCT.publisher, agent) not in g:
-            return
+            if any(g.objects(dataset_ref, DCT.publisher)) or dataset_dict.get("publisher") or \
+                    self._get_dataset_value(dataset_dict, "publisher_uri"):
+                return  # a publisher of its own (ckanext-dcat wrote it)
+            # what ckanext-dcat's organisation fallback writes
+            g.add((dataset_ref, DCT.publisher, agent))
+            self._add_triples_from_dict(
+                {key: group.extras.get(field) for key, field in (("email", "email"), ("url", "url"),
+                                                                ("type", "dcat_type"),
+                                                                ("identifier", "identifier"))},
+                agent, [("email", FOAF.mbox, None, Literal), ("url", FOAF.homepage, None, URIRef),
+                        ("type", DCT.type, None, URIRefOrLiteral),
+                        ("identifier", DCT.identifier, None, URIRefOrLiteral)])
         g.add((agent, RDF.type, FOAF.Agent))
         # its name as it is now (ckanext-dcat's profile keeps organisations it read in
         # memory for the life of the process, and the indexed dataset has the title of

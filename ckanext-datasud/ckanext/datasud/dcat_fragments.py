@@ -209,11 +209,15 @@ def fragments(profiles: list[str], dataset_dicts: list[dict], fmt: str = "ttl") 
     """Each dataset's Turtle, in order: from Redis when its stamp is current, else
     serialized now (and kept)."""
     serializer = Serializer(profiles=profiles)
+    # DataSud's profile writes the organisation as publisher from the page's record
+    # (dcat.py, _organisation): ckanext-dcat's fallback, an organization_show per
+    # organisation and process, is not reached
+    partner_written = "datasud" in profiles
 
     def serialize(dataset_dict: dict) -> str:
         # rdflib's ~30 default prefixes are not bound: only the profiles' (cheaper to make)
         serializer.g = Graph(bind_namespaces="core")
-        serializer.graph_from_dataset(dataset_dict)
+        serializer.graph_from_dataset(dict(dataset_dict, organization=None) if partner_written else dataset_dict)
         return turtle.serialize(serializer.g)
     return _kept_texts(_hash_key(fmt, profiles), dataset_dicts, _context(fmt, ",".join(profiles)), serialize)
 

@@ -281,3 +281,31 @@ def check_partner_as_publisher(org, own, named, monkeypatch):
     assert (URIRef(dcat_fragments.dataset_uri(named)), DCTERMS.creator, agent) in kept
     assert (agent, DCTERMS.identifier, Literal("200067825")) in kept
     assert (agent, FOAF.name, Literal("Communauté d'agglomération Gap-Tallard-Durance")) in kept
+
+
+def test_a_link_rdf_syntaxes_cannot_hold_does_not_break_the_catalogue(clean_module_db, monkeypatch):
+    """A partner's link with a ``|`` or braces is a valid web address for DataSud (it is
+    kept as given), but rdflib's Turtle serializer raised on it and the whole catalogue
+    page failed: it is written percent-encoded, in the catalogue and the dataset's RDF."""
+    org = factories.Organization(title="Syndicat mixte des eaux",
+                                 website="https://www.syndicat.example/accueil|eau")
+    link = "https://actes.syndicat.example/deliberation?id={2024-12}|signee"
+    dataset = factories.Dataset(owner_org=org["id"], title="Captages d'eau potable",
+                                resources=[{"url": link, "format": "PDF", "name": "Délibération",
+                                            "resource_type": "document", "document_kind": "deliberation"}])
+    try:
+        encoded = URIRef("https://actes.syndicat.example/deliberation?id=%7B2024-12%7D%7Csignee")
+        website = URIRef("https://www.syndicat.example/accueil%7Ceau")
+        for fragments in (True, False):
+            _, graph = catalogue(monkeypatch, fragments=fragments)
+            assert encoded in set(graph.objects(None, FOAF.page))
+            assert website in set(graph.objects(None, FOAF.homepage))
+        app = helpers._get_test_app()
+        for fmt, syntax in (("ttl", "turtle"), ("n3", "n3"), ("rdf", "xml"), ("jsonld", "json-ld")):
+            response = app.get(f"/dataset/{dataset['name']}.{fmt}")
+            assert response.status_code == 200, fmt
+            assert encoded in set(Graph().parse(data=response.body, format=syntax).objects()), fmt
+        assert helpers.call_action("package_show", id=dataset["id"])["resources"][0]["url"] == link
+    finally:  # the module's other tests count the published datasets
+        helpers.call_action("dataset_purge", id=dataset["id"])
+        helpers.call_action("organization_purge", id=org["id"])

@@ -74,6 +74,21 @@ def test_odd_nodes_read_back_as_the_same_graph():
     assert "ex:04112" not in text and "ex:fin." not in text
 
 
+def test_an_iri_turtle_cannot_hold_is_written_percent_encoded():
+    """A partner's URL with a space or a quote (rdflib's serializers raise on it: the whole
+    catalogue page failed) is written as a browser would request it."""
+    g = Graph(bind_namespaces="core")
+    dataset = URIRef("https://geo.partenaire.example/fiche zones humides")
+    g.add((dataset, RDF.type, DCAT.Dataset))
+    g.add((dataset, DCAT.landingPage, URIRef('https://geo.partenaire.example/a"b<c>{d}|e^f`g\\h é')))
+    text, back = read_back(g)
+    assert set(back) == {
+        (URIRef("https://geo.partenaire.example/fiche%20zones%20humides"), RDF.type, DCAT.Dataset),
+        (URIRef("https://geo.partenaire.example/fiche%20zones%20humides"), DCAT.landingPage,
+         URIRef("https://geo.partenaire.example/a%22b%3Cc%3E%7Bd%7D%7Ce%5Ef%60g%5Ch%20é")),
+    }
+
+
 def test_empty_graph_is_empty_text():
     assert turtle.serialize(Graph()) == ""
 

@@ -240,12 +240,16 @@ def dcat_catalog_search(up_func, context, data_dict):
 
 @tk.chained_action
 def dcat_dataset_show(up_func, context, data_dict):
-    """One dataset in RDF, as its page shows it: not found (404) for who may not see it."""
+    """One dataset in RDF, as its page shows it: not found (404) for who may not see it;
+    written as ckanext-dcat's action does, with DataSud's serializer (:mod:`dcat_fragments`:
+    profiles found once, IRIs every syntax can hold, Turtle by :mod:`turtle`)."""
     fmt = rdf_format(data_dict.get("format"))
     chosen = profiles(data_dict.get("profiles"))
     token = DCAT_AP_VERSION.set(dcat_ap_version(chosen))
     try:
-        return up_func(context, dict(data_dict, format=fmt, profiles=chosen))
+        tk.check_access("dcat_dataset_show", context, data_dict)
+        dataset_dict = tk.get_action("package_show")(context, data_dict)
+        return dcat_fragments.Serializer(profiles=chosen).serialize_dataset(dataset_dict, _format=fmt)
     except tk.NotAuthorized:
         raise tk.ObjectNotFound(_("Dataset not found"))
     finally:

@@ -59,9 +59,19 @@ FORMAT_VERSION = "2"  # 2: written by turtle.py
 _PREFIX = re.compile(r"^@prefix (\S*): <([^>]*)> \.$")
 
 
+class _WritableGraph(ConjunctiveGraph):
+    """ckanext-dcat's graph, whose IRIs are made writable in every RDF syntax when it is
+    serialized (a partner's link with a space or a ``|``: :func:`turtle.make_iris_writable`)."""
+
+    def serialize(self, *args, **kwargs):
+        turtle.make_iris_writable(self)
+        return super().serialize(*args, **kwargs)
+
+
 class Serializer(RDFSerializer):
     """ckanext-dcat's serializer, its profile classes found once per process (finding
-    them scans every installed package's entry points: ~40 ms per catalogue page)."""
+    them scans every installed package's entry points: ~40 ms per catalogue page), its
+    IRIs writable in every syntax, one dataset's Turtle written by :mod:`turtle`."""
 
     _found: dict[tuple[str, ...], list] = {}
 
@@ -70,6 +80,17 @@ class Serializer(RDFSerializer):
         if key not in self._found:
             self._found[key] = super()._load_profiles(profile_names)
         return list(self._found[key])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.g = _WritableGraph()
+
+    def serialize_dataset(self, dataset_dict, _format="xml", context=None):
+        """One dataset; in Turtle, written by :mod:`turtle`."""
+        if _format not in ("ttl", "turtle"):
+            return super().serialize_dataset(dataset_dict, _format=_format, context=context)
+        self.graph_from_dataset(dataset_dict)
+        return turtle.serialize(self.g)
 
 
 def enabled() -> bool:

@@ -9,7 +9,9 @@ small graphs ``dcat_fragments`` keeps (one dataset, its distributions and nodes)
 
 - prefixed names only with the namespaces the graph binds (what the profiles bind),
   never generated ones, so fragments merge without prefix clashes; any other IRI in
-  full, checked as rdflib checks it (``URIRef.n3``);
+  full, checked as rdflib checks it (``URIRef.n3``); an IRI Turtle cannot hold (a
+  partner's URL with a space: rdflib's serializers raise, and the whole catalogue page
+  failed) is written percent-encoded, as a browser would request it;
 - literals as rdflib writes them (``_literal_n3``, datatype as a prefixed name when it
   can be), integers, decimals and booleans bare when that reads back the same lexical
   form; a double keeps its lexical form (rdflib's serializer rewrites ``0.0015`` as
@@ -39,6 +41,8 @@ INDENT = "    "
 _LOCAL_NAME = re.compile(r"^[A-Za-z_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?$")
 _PREFIX_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?$")
 _BNODE_LABEL = re.compile(r"^[A-Za-z0-9_]+$")
+# What an IRI may not hold in Turtle (IRIREF): percent-encoded, as a browser sends it.
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _BARE = {XSD.integer: re.compile(r"^[+-]?[0-9]+$"), XSD.decimal: re.compile(r"^[+-]?[0-9]*\.[0-9]+$"),
          XSD.boolean: re.compile(r"^(?:true|false)$")}
 
@@ -77,6 +81,8 @@ class _Writer:
             if prefix is not None and _LOCAL_NAME.match(local):
                 self.used[prefix] = namespace
                 return f"{prefix}:{local}"
+        if _IRI_FORBIDDEN.search(text):
+            return f"<{writable_iri(text)}>"
         return uri.n3()
 
     def datatype_name(self, uri: URIRef) -> Optional[str]:
@@ -150,6 +156,23 @@ class _Writer:
             return ""
         prefixes = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(self.used.items()))
         return prefixes + ("\n" if prefixes else "") + "\n\n".join(statements) + "\n"
+
+
+def writable_iri(text: str) -> str:
+    """An IRI with what RDF syntaxes cannot hold in one (a space, a quote, ``<>{}|^`\\``,
+    control characters) percent-encoded, as a browser requests it."""
+    return _IRI_FORBIDDEN.sub(lambda m: "".join(f"%{b:02X}" for b in m.group().encode("utf-8")), text)
+
+
+def make_iris_writable(graph: Graph) -> None:
+    """Rewrite, in place, the triples whose IRIs RDF syntaxes cannot hold (a partner's
+    URL with a space or a ``|``, accepted as a link): rdflib's Turtle, N3 and N-Triples
+    serializers raise on them, and the whole catalogue page failed."""
+    odd = [t for t in graph.triples((None, None, None))
+           if any(isinstance(n, URIRef) and _IRI_FORBIDDEN.search(n) for n in t)]
+    for triple in odd:
+        graph.remove(triple)
+        graph.add(tuple(URIRef(writable_iri(n)) if isinstance(n, URIRef) else n for n in triple))
 
 
 def serialize(graph: Graph) -> str:

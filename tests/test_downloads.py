@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import redis
+from sqlalchemy import event
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -215,6 +216,23 @@ def test_fold_shows_counts_in_package_show_the_pages_and_search_sorting(app, pub
     assert shown["downloads"] == 4
     assert {r["id"]: r["downloads"] for r in shown["resources"]} == {upload["id"]: 3, link["id"]: 1}
     assert helpers.call_action("resource_show", id=link["id"])["downloads"] == 1
+    # package_show answered from the search index's copy, reindexed by the fold with its
+    # counts: no query for them; read from the database: the table's, the same
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+    event.listen(model.meta.engine, "before_cursor_execute", note)
+    try:
+        again = helpers.call_action("package_show", id=dataset["id"])
+    finally:
+        event.remove(model.meta.engine, "before_cursor_execute", note)
+    assert statements and not any("datasud_download_count" in s for s in statements)
+    assert again["downloads"] == 4 and {r["id"]: r["downloads"] for r in again["resources"]} == {
+        upload["id"]: 3, link["id"]: 1}
+    fresh = helpers.call_action("package_show", {"use_cache": False}, id=dataset["id"])
+    assert fresh["downloads"] == 4 and {r["id"]: r["downloads"] for r in fresh["resources"]} == {
+        upload["id"]: 3, link["id"]: 1}
     # not stored in the dataset: no new revision, and a package_update of what package_show
     # gave keeps no count as a resource extra
     modified = model.Package.get(dataset["id"]).metadata_modified

@@ -245,13 +245,23 @@ def add_counts(pkg_dict: dict) -> dict:
     return pkg_dict
 
 
+def counted_at_indexing(pkg_dict: dict) -> bool:
+    """Whether a shown dataset is the search index's copy, which carries the counts folded
+    when it was indexed (:func:`index_counts`): every fold reindexes the datasets whose
+    counts it changed, so they are the table's. A dataset read from the database never has
+    them (:func:`drop_counts` keeps them out of what is stored)."""
+    return "downloads" in pkg_dict and all("downloads" in r for r in pkg_dict.get("resources") or [])
+
+
 def after_dataset_show(context: dict, pkg_dict: dict) -> None:
-    """IPackageController.after_dataset_show: the counts of a dataset, computed at each
-    show (one query), neither stored in it nor in the copies the activity stream keeps
-    (asked for with ``for_view=False``)."""
+    """IPackageController.after_dataset_show: the counts of a dataset, read from the
+    table (one query) unless ``package_show`` answered with the index's copy, which
+    carries them (the counters are folded in the background: no query for them then);
+    neither stored in the dataset nor in the copies the activity stream keeps (asked for
+    with ``for_view=False``)."""
     if context.get("for_view") is False:
         return
-    if pkg_dict.get("type") == "dataset" and pkg_dict.get("id"):
+    if pkg_dict.get("type") == "dataset" and pkg_dict.get("id") and not counted_at_indexing(pkg_dict):
         add_counts(pkg_dict)
 
 

@@ -204,7 +204,8 @@ def install(app) -> None:
 def stats() -> dict[str, Any]:
     """Entries of this site in Redis (for the benchmark's report)."""
     try:
-        count = sum(1 for _ in redis_client.connection().scan_iter(f"datasud:{tk.config.get('ckan.site_id')}:page:*", count=1000))
+        pattern = f"datasud:{tk.config.get('ckan.site_id')}:page:*"
+        count = sum(1 for _ in redis_client.connection().scan_iter(pattern, count=1000))
     except Exception:  # noqa: BLE001
         return {"entries": None}
     return {"entries": count}

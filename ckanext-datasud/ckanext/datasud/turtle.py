@@ -124,12 +124,12 @@ class _Writer:
 
     def predicates(self, subject, depth: int) -> str:
         properties = self.properties.get(subject, {})
-        ordered = sorted(properties, key=lambda p: (p != RDF.type, self.verb(p)))
+        verbs = sorted((predicate != RDF.type, self.verb(predicate), predicate) for predicate in properties)
+        separator = ",\n" + INDENT * (depth + 2)
         parts = []
-        for predicate in ordered:
+        for _, verb, predicate in verbs:
             objects = sorted(self.term(o, depth) for o in properties[predicate])
-            separator = ",\n" + INDENT * (depth + 2)
-            parts.append(f"{self.verb(predicate)} {separator.join(objects)}")
+            parts.append(f"{verb} {separator.join(objects)}")
         return (" ;\n" + INDENT * (depth + 1)).join(parts)
 
     def verb(self, predicate) -> str:

@@ -281,3 +281,71 @@ def test_identity_check_reads_the_guid_index_not_every_extra():
         {"guid": "https://data.partenaire.example/dataset/1"}))
     model.Session.rollback()
     assert "idx_datasud_package_extra_guid" in plan
+
+
+def test_two_fetch_consumers_import_one_job_side_by_side(server, partner):
+    """`ckan datasud harvest-consumer fetch --processes 2` (what bin/datasud up and
+    docker-compose run): two real consumer processes take the records of one job from
+    the Redis queue. Each record is imported once, published by convention with its
+    history line, none in error; the imports overlapped in time; once the job is marked
+    finished every dataset is found by an anonymous search."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from ckanext.harvest import queue
+    from ckanext.harvest.model import HarvestObject
+    from tests.conftest import ROOT, TEST_INI
+
+    records = 24
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, records + 1)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    queue.purge_queues()
+    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
+    job = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source["id"])
+    gather = queue.get_gather_consumer()
+    queue.gather_callback(gather, *next(gather.consume(queue.get_gather_queue_name())))
+    assert queue.get_connection().llen(queue.get_fetch_routing_key()) == records
+
+    log_path = ROOT / "var" / "log" / "test-harvest-two-consumers.log"
+    with open(log_path, "w") as log:
+        consumers = subprocess.Popen(
+            [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())", "-c", str(TEST_INI),
+             "datasud", "harvest-consumer", "fetch", "--processes", "2"], cwd=ROOT, stdout=log,
+            stderr=subprocess.STDOUT)
+
+    def imported():
+        model.Session.remove()
+        return model.Session.query(HarvestObject.id).filter(
+            HarvestObject.harvest_job_id == job["id"], HarvestObject.state.in_(("COMPLETE", "ERROR"))).count() == records
+    try:
+        deadline = time.time() + 120
+        while not imported():
+            assert consumers.poll() is None, log_path.read_text()[-2000:]
+            assert time.time() < deadline, "the consumers did not import the job in 2 minutes"
+            time.sleep(0.2)
+    finally:
+        consumers.send_signal(signal.SIGTERM)
+        code = consumers.wait(60)
+    text = log_path.read_text()
+    assert code == 0 and text.count("harvest fetch consumer started") == 2, text[-2000:]
+    assert "starting it again" not in text  # both stopped with the supervisor, none restarted
+
+    objects = model.Session.query(HarvestObject).filter_by(harvest_job_id=job["id"]).all()
+    spans = sorted((o.import_started, o.import_finished) for o in objects)
+    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:])), "no two imports overlapped"
+    assert len({o.package_id for o in objects}) == records
+
+    helpers.call_action("harvest_jobs_run", {"user": site_user["name"]}, source_id=source["id"])
+    shown = helpers.call_action("harvest_job_show", {"user": site_user["name"]}, id=job["id"])
+    assert shown["status"] == "Finished"
+    assert shown["stats"].get("added") == records and not shown["stats"].get("errored")
+    assert object_errors(shown) == []
+    model.Session.remove()
+    titles = _search(f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset')
+    assert titles == sorted(f"Jeu de données n° {i} de la vitesse" for i in range(1, records + 1))
+    for package_id in {o.package_id for o in objects}:
+        state = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=package_id)
+        assert state["state"] == "published"

@@ -208,7 +208,8 @@ class Worker:
         self.log_path = LOG / f"bench-{side}.log"
         command = [sys.executable, str(Path(__file__).resolve()), "worker", "--side", side, "--catalogue", url,
                    "--allowed-host", host, "--datasets", str(args.datasets), "--result", str(self.result_file),
-                   "--solr-commit", args.solr_commit] + (["--profile"] if args.profile else [])
+                   "--solr-commit", args.solr_commit, "--consumers", str(args.consumers)] \
+            + (["--profile"] if args.profile else [])
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
                                      cwd=ROOT, text=True, bufsize=1)
@@ -249,7 +250,8 @@ def print_tables(results: dict[str, dict[str, Any]], args: argparse.Namespace) -
     pages = -(-args.datasets // args.page_size)
     print()
     print(f"Harvest of a generated DCAT-AP catalogue: {args.datasets} datasets, {pages} Turtle page(s) of "
-          f"{args.page_size} (Hydra) over HTTP on 127.0.0.1; reference mode; Solr commit: {args.solr_commit}"
+          f"{args.page_size} (Hydra) over HTTP on 127.0.0.1; reference mode; Solr commit: {args.solr_commit}; "
+          f"fetch consumers per side: {args.consumers}"
           + ("  [PROFILED: times inflated]" if args.profile else ""))
     head = (f"{'harvester':<30} {'run':>3} {'datasets':>8} {'seconds':>8} {'datasets/s':>10} {'in Solr':>7} "
             f"{'peak RSS':>9} {'CPU s':>6} {'load':>5}")
@@ -263,7 +265,7 @@ def print_tables(results: dict[str, dict[str, Any]], args: argparse.Namespace) -
     print()
     print("Stages (s): gather, fetch+import, finish (harvest_jobs_run), wait until all are in Solr; then per "
           "dataset in fetch+import:\nwall ms, own CPU ms, ms waiting for PostgreSQL / Solr, SQL statements, "
-          "Solr requests; and the job's report.")
+          "Solr requests (with several fetch consumers: the worker process's share only); and the job's report.")
     head = (f"{'harvester':<30} {'run':>3} {'gather':>6} {'import':>7} {'finish':>6} {'Solr':>5} | {'ms':>6} "
             f"{'CPU':>5} {'SQL ms':>6} {'Solr ms':>7} {'SQL':>5} {'Solr':>4} | report")
     print(head)
@@ -481,6 +483,92 @@ def _work(args: argparse.Namespace, side: dict[str, Any]) -> int:
     meter = Meter(model.meta.engine, origins=args.profile)
     redis = queue.get_connection()
     runs, profiles = [], []
+    helpers = start_consumers(args)
+    try:
+        _runs(args, model, tk, queue, HarvestJob, meter, redis, context, org, source, helpers, runs, profiles)
+    finally:
+        for helper in helpers:
+            helper.terminate()
+            helper.wait(30)
+    return 0
+
+
+def start_consumers(args: argparse.Namespace) -> list[subprocess.Popen]:
+    """The fetch consumers working beside the worker (``--consumers`` minus the worker
+    itself): each is ckanext-harvest's fetch consumer loop, as ``ckan harvester
+    fetch-consumer`` runs it, in a process of its own on this side's database and queue."""
+    helpers = []
+    for number in range(1, args.consumers):
+        log = open(LOG / f"bench-{args.side}-consumer{number}.log", "w")
+        helpers.append(subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "consume", "--side", args.side,
+             "--allowed-host", args.allowed_host, "--solr-commit", args.solr_commit],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=ROOT))
+    return helpers
+
+
+def consume(args: argparse.Namespace) -> int:
+    """A helper consumer: ckanext-harvest's fetch consumer loop (blocking on the Redis
+    queue) until the worker terminates it."""
+    side = SIDES[args.side]
+    sys.path.insert(0, str(ROOT))
+    import tests.harvesting  # noqa: F401
+    from ckan.cli import load_config
+    from ckan.config.middleware import make_app
+
+    app = make_app(load_config(str(side["config"])))
+    with app._wsgi_app.test_request_context():
+        import ckan.plugins.toolkit as tk
+        from ckanext.harvest import queue
+        if args.side == "datasud":
+            tk.config["ckanext.datasud.harvest.allowed_hosts"] = args.allowed_host
+        tk.config["ckan.search.solr_commit"] = args.solr_commit == "each"
+        consumer = queue.get_fetch_consumer()
+        for method, header, body in consumer.consume(queue.get_fetch_queue_name()):
+            queue.fetch_callback(consumer, method, header, body)
+    return 0
+
+
+def helpers_cpu_seconds(helpers: list[subprocess.Popen]) -> float:
+    """CPU seconds (user + system) the helper consumers have used so far."""
+    total = 0.0
+    for helper in helpers:
+        try:
+            fields = Path(f"/proc/{helper.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _import_all(queue, model, HarvestJob, job_id: str, fetch, redis, pending: int, args, number: int) -> int:
+    """Import the job's objects: this process takes them from the fetch queue one by one
+    (ckanext-harvest's fetch callback) until the queue is empty, the helper consumers take
+    theirs; then wait until no object of the job is still to import. Returns how many this
+    process imported."""
+    from ckanext.harvest.model import HarvestObject
+    key = queue.get_fetch_routing_key()
+    handled, started = 0, time.perf_counter()
+    while True:
+        body = redis.lpop(key)
+        if body is None:
+            break
+        redis.set(fetch.persistance_key(body), str(time.time()))  # as the consumer's loop does
+        queue.fetch_callback(fetch, queue.FakeMethod(body), fetch, body)
+        handled += 1
+        if handled % 500 == 0 and args.consumers == 1 and handled < pending:
+            progress(args.side, f"run {number}: {handled}/{pending} imported "
+                                f"({handled / (time.perf_counter() - started):.1f}/s)")
+    while True:
+        model.Session.remove()
+        left = model.Session.query(HarvestObject.id).filter(
+            HarvestObject.harvest_job_id == job_id, HarvestObject.state.in_(("WAITING", "FETCH", "IMPORT"))).count()
+        if not left:
+            return handled
+        time.sleep(0.05)
+
+
+def _runs(args, model, tk, queue, HarvestJob, meter, redis, context, org, source, helpers, runs, profiles) -> None:
     print("@@ready", flush=True)
     for number in range(1, RUNS + 1):
         if not sys.stdin.readline():  # the driver says when (it interleaves the two sides' runs)
@@ -491,6 +579,7 @@ def _work(args: argparse.Namespace, side: dict[str, Any]) -> int:
             profiler = cProfile.Profile()
             meter.origins, meter.solr_origins = {}, {}
         start = meter.snapshot()
+        helpers_cpu = helpers_cpu_seconds(helpers)
 
         job = tk.get_action("harvest_job_create")(context(), {"source_id": source["id"]})  # → gather queue
         gather = queue.get_gather_consumer()
@@ -504,20 +593,15 @@ def _work(args: argparse.Namespace, side: dict[str, Any]) -> int:
         if gather_profiler:
             gather_profiler.disable()
         gathered = meter.snapshot()
-        pending = redis.llen(queue.get_fetch_routing_key())
+        from ckanext.harvest.model import HarvestObject
+        pending = model.Session.query(HarvestObject.id).filter_by(harvest_job_id=job["id"]).count()
         progress(args.side, f"run {number}: gathered {pending} records in {gathered['time'] - start['time']:.1f} s")
 
         fetch = queue.get_fetch_consumer()
-        messages = fetch.consume(queue.get_fetch_queue_name())
         if profiler:
             profiler.enable()
             meter.tracking = True
-        for done in range(1, pending + 1):
-            method, header, body = next(messages)
-            queue.fetch_callback(fetch, method, header, body)
-            if done % 500 == 0 and done < pending:
-                progress(args.side, f"run {number}: {done}/{pending} imported "
-                                    f"({done / (time.perf_counter() - gathered['time']):.1f}/s)")
+        handled = _import_all(queue, model, HarvestJob, job["id"], fetch, redis, pending, args, number)
         if profiler:
             profiler.disable()
             meter.tracking = False
@@ -539,11 +623,13 @@ def _work(args: argparse.Namespace, side: dict[str, Any]) -> int:
         report = tk.get_action("harvest_job_report")(context(), {"id": job["id"]})
         seconds = done_at["time"] - start["time"]
         stage = Meter.delta(gathered, imported)
-        per = max(pending, 1)
+        per = max(handled, 1)  # the per-dataset figures are this process's (the worker's)
         run = {
-            "run": number, "objects": pending, "seconds": seconds,
+            "run": number, "objects": pending, "seconds": seconds, "consumers": args.consumers,
+            "handled_by_worker": handled,
             "datasets_per_second": pending / seconds if seconds else 0.0,
-            "cpu_seconds": done_at["cpu_seconds"] - start["cpu_seconds"],
+            "cpu_seconds": done_at["cpu_seconds"] - start["cpu_seconds"]
+            + helpers_cpu_seconds(helpers) - helpers_cpu,
             "gather": gathered["time"] - start["time"], "import": stage["time"],
             "finish": finished["time"] - imported["time"], "solr_wait": done_at["time"] - finished["time"],
             # the fetch/import stage, per dataset: wall clock, own CPU, waiting for PostgreSQL and Solr
@@ -561,10 +647,9 @@ def _work(args: argparse.Namespace, side: dict[str, Any]) -> int:
                             f"({run['datasets_per_second']:.1f}/s), {indexed} in Solr")
         if profiler:
             profiles.append(_gather_profile_report(gather_profiler, number, pending, args.side))
-            profiles.append(_profile_report(profiler, meter, number, pending, args.side))
+            profiles.append(_profile_report(profiler, meter, number, handled, args.side))
         Path(args.result).write_text(json.dumps({"runs": runs, "profile": "\n\n".join(profiles)}))
         print(f"@@done {number}", flush=True)
-    return 0
 
 
 def _wait_for_index(tk, context, org_id: str, expected: int, timeout: float) -> int:
@@ -645,7 +730,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         w.add_argument("--result", required=True)
         w.add_argument("--profile", action="store_true")
         w.add_argument("--solr-commit", choices=("each", "auto"), default="each")
+        w.add_argument("--consumers", type=int, default=1)
         return worker(w.parse_args(argv[1:]))
+    if argv[:1] == ["consume"]:  # a helper fetch consumer, started by a worker
+        c = argparse.ArgumentParser(prog="harvest_dcat.py consume")
+        c.add_argument("--side", choices=tuple(SIDES), required=True)
+        c.add_argument("--allowed-host", required=True)
+        c.add_argument("--solr-commit", choices=("each", "auto"), default="each")
+        return consume(c.parse_args(argv[1:]))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", type=int, default=2000, help="datasets in the catalogue (2000)")
     parser.add_argument("--page-size", type=int, default=500, help="datasets per Hydra page (500)")
@@ -659,9 +751,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="profile the fetch/import stage (cProfile, SQL statements and Solr requests "
                              "by origin); slower")
+    parser.add_argument("--consumers", type=int, default=1,
+                        help="fetch consumers per side (1): the worker and N-1 more processes running "
+                             "ckanext-harvest's fetch consumer loop, as `ckan harvester fetch-consumer` "
+                             "started N times")
     args = parser.parse_args(argv)
-    if args.datasets < 1 or args.page_size < 1:
-        parser.error("--datasets and --page-size must be positive")
+    if args.datasets < 1 or args.page_size < 1 or args.consumers < 1:
+        parser.error("--datasets, --page-size and --consumers must be positive")
     return driver(args)
 
 

@@ -1,7 +1,9 @@
 """``ckan datasud ...`` commands (registered by ``tk.blanket.cli``)."""
 from __future__ import annotations
 
+import subprocess
 import sys
+from typing import Optional
 
 import click
 
@@ -82,32 +84,57 @@ def consumer_command(kind: str) -> list[str]:
 
 @datasud.command("harvest-consumer")
 @click.argument("kind", type=click.Choice(CONSUMERS))
-def harvest_consumer(kind: str):
-    """Run ckanext-harvest's gather or fetch consumer and start it again whenever it stops
-    (Redis down or restarted: ckanext-harvest's consumer exits), waiting 1, 2, 4… up to
-    60 seconds between attempts, back to 1 s once a consumer ran a minute. SIGTERM and
-    SIGINT stop the consumer and this command."""
-    import signal
-    import subprocess
-    import threading
-    import time
+@click.option("--processes", type=click.IntRange(1, 64), default=None,
+              help="consumer processes (fetch: ckanext.datasud.harvest.fetch_consumers; gather: 1)")
+def harvest_consumer(kind: str, processes: Optional[int]):
+    """Run ckanext-harvest's gather or fetch consumer, in one process or several, and
+    start each again whenever it stops (Redis down or restarted: ckanext-harvest's
+    consumer exits), waiting 1, 2, 4… up to 60 seconds between attempts, back to 1 s
+    once a consumer ran a minute. SIGTERM and SIGINT stop the consumers and this command.
 
+    Several fetch consumers import the records of a job side by side (ckanext-harvest
+    gives each queued record to one consumer): a first harvest goes about twice as fast
+    with two on two cores (README, Harvesting)."""
+    import signal
+    import threading
+
+    if processes is None:
+        processes = tk.config.get("ckanext.datasud.harvest.fetch_consumers") if kind == "fetch" else 1
     stopping = threading.Event()
-    child: list[subprocess.Popen] = []
+    children: dict[int, subprocess.Popen] = {}
 
     def stop(signum, frame):
         stopping.set()
-        if child and child[0].poll() is None:
-            child[0].terminate()
+        for child in list(children.values()):
+            if child.poll() is None:
+                child.terminate()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    slots = [threading.Thread(target=_supervise, args=(kind, slot, children, stopping), daemon=True)
+             for slot in range(processes)]
+    for thread in slots:
+        thread.start()
+    while any(thread.is_alive() for thread in slots):
+        for thread in slots:
+            thread.join(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            child.wait(30)
+
+
+def _supervise(kind: str, slot: int, children: dict, stopping) -> None:
+    """One consumer process, started again with back-off until ``stopping`` is set."""
+    import time
+
     delay = BACKOFF_FIRST
     while not stopping.is_set():
         started = time.monotonic()
-        child[:] = [subprocess.Popen(consumer_command(kind))]
-        click.echo(f"harvest {kind} consumer started (pid {child[0].pid})", err=True)
-        code = child[0].wait()
+        child = children[slot] = subprocess.Popen(consumer_command(kind))
+        if stopping.is_set():  # a stop that came while it was starting
+            child.terminate()
+        click.echo(f"harvest {kind} consumer started (pid {child.pid})", err=True)
+        code = child.wait()
         if stopping.is_set():
             break
         if time.monotonic() - started > HEALTHY_AFTER:
@@ -116,8 +143,6 @@ def harvest_consumer(kind: str):
                    err=True)
         stopping.wait(delay)
         delay = min(delay * 2, BACKOFF_MAX)
-    if child and child[0].poll() is None:
-        child[0].wait(30)
 
 
 @datasud.command("backup")

@@ -427,7 +427,8 @@ def harvest(args: argparse.Namespace) -> Optional[dict[str, Any]]:
     say(f"harvest benchmark on {args.harvest_datasets} datasets (tests/benchmarks/harvest_dcat.py; "
         "log: var/log/bench-portal-harvest.log)")
     env = dict(os.environ, CKAN_INI=str(ROOT / "config" / "benchmark.ini"))
-    proc = run_logged([sys.executable, "tests/benchmarks/harvest_dcat.py", "--datasets", str(args.harvest_datasets)],
+    proc = run_logged([sys.executable, "tests/benchmarks/harvest_dcat.py", "--datasets", str(args.harvest_datasets),
+                       "--consumers", str(args.harvest_consumers)],
                       "bench-portal-harvest.log", env=env)
     if proc.wait() != 0:
         say("the harvest benchmark failed: see var/log/bench-portal-harvest.log (left out of the table)")
@@ -497,7 +498,9 @@ def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
         for i, label in enumerate(("first harvest", "unchanged re-harvest")):
             if i < len(hv["datasud"]) and i < len(hv["stock"]):
                 d, s = hv["datasud"][i]["datasets_per_second"], hv["stock"][i]["datasets_per_second"]
-                out.append({"what": f"harvest, {label} ({results['harvest_datasets']} datasets)",
+                consumers = results.get("harvest_consumers", 1)
+                out.append({"what": f"harvest, {label} ({results['harvest_datasets']} datasets, "
+                                    f"{consumers} consumer{'s' if consumers > 1 else ''} per side)",
                             "metric": "throughput", "unit": "datasets/s", "datasud": d, "nocache": None, "stock": s,
                             "ratio": ratio(d, s), "ratio_nocache": None})
     return out
@@ -618,8 +621,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--concurrency", default="1,8", help="wrk connections, comma-separated (1,8)")
     parser.add_argument("--only", default="", help="only these endpoints (comma-separated names)")
     parser.add_argument("--no-nocache", action="store_true", help="skip DataSud without its page cache")
-    parser.add_argument("--harvest-datasets", type=int, default=500,
-                        help="datasets of the harvest benchmark (500; 0 skips it)")
+    parser.add_argument("--harvest-datasets", type=int, default=2000,
+                        help="datasets of the harvest benchmark (2000, the 2,000-dataset catalogue; 0 skips it)")
+    parser.add_argument("--harvest-consumers", type=int, default=2,
+                        help="fetch consumer processes of each side in the harvest benchmark (2, as "
+                             "ckanext.datasud.harvest.fetch_consumers deploys DataSud)")
     parser.add_argument("--notes", default=None,
                         help="text appended to the docs as Notes (bench/notes.md at 2,000 datasets, "
                              "bench/notes-<scale>.md at other scales)")
@@ -655,7 +661,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "scale": args.scale,
         "workers": args.workers, "duration": args.duration, "warmup": args.warmup, "sample": args.sample,
         "concurrency": concurrency, "machine": machine(), "load_before": os.getloadavg()[0],
-        "harvest_datasets": args.harvest_datasets, "through_actions": through_actions(args),
+        "harvest_datasets": args.harvest_datasets, "harvest_consumers": args.harvest_consumers,
+        "through_actions": through_actions(args),
     }
     results.update(load(args))
     if args.load_only:

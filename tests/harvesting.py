@@ -8,6 +8,7 @@ import http.server
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Union
 
 import ckan.model as model
@@ -121,6 +122,18 @@ def allowed_hosts(*hosts: str):
         yield
     finally:
         tk.config[key] = before
+
+
+def config_with(tmp_path: Path, name: str, **options) -> Path:
+    """test.ini with a few options changed, for the processes a test starts."""
+    from tests.conftest import TEST_INI
+
+    ini = tmp_path / f"{name}.ini"
+    test_ini = TEST_INI.read_text()
+    logging_sections = test_ini[test_ini.index("[loggers]"):]  # CKAN's commands read them from this file
+    ini.write_text("[app:main]\n" f"use = config:{TEST_INI}\n"
+                   + "".join(f"{key} = {value}\n" for key, value in options.items()) + "\n" + logging_sections)
+    return ini
 
 
 def create_source(user: dict, organization: dict, url: str, source_type: str = "datasud_dcat",

@@ -44,8 +44,8 @@ from ckanext.datasud.celery_app import make_celery
 from ckanext.datasud.harvesting import download
 from ckanext.datasud.model import OutboxMessage, Review
 from tests import factories
-from tests.conftest import ROOT, TEST_INI
-from tests.harvesting import LocalServer, allowed_hosts, wait_for
+from tests.conftest import ROOT
+from tests.harvesting import LocalServer, allowed_hosts, config_with as fault_ini, wait_for
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -270,16 +270,6 @@ def own_redis(tmp_path):
     server = RedisServer(tmp_path).start()
     yield server
     server.kill()
-
-
-def fault_ini(tmp_path: Path, name: str, **options) -> Path:
-    """test.ini with a few options changed, for the processes this module starts."""
-    ini = tmp_path / f"{name}.ini"
-    test_ini = TEST_INI.read_text()
-    logging_sections = test_ini[test_ini.index("[loggers]"):]  # CKAN's commands read them from this file
-    ini.write_text("[app:main]\n" f"use = config:{TEST_INI}\n"
-                   + "".join(f"{key} = {value}\n" for key, value in options.items()) + "\n" + logging_sections)
-    return ini
 
 
 class Worker:

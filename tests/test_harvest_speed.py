@@ -349,3 +349,111 @@ def test_two_fetch_consumers_import_one_job_side_by_side(server, partner):
     for package_id in {o.package_id for o in objects}:
         state = helpers.call_action("datasud_workflow_show", {"ignore_auth": True}, id=package_id)
         assert state["state"] == "published"
+
+
+
+def _held(body: str, event):
+    def answer() -> str:
+        event.wait(15)  # below the harvest's read timeout (20 s)
+        return body
+    return answer
+
+
+def _paged(pages: list[range], server: CatalogueServer, last_page_held) -> str:
+    """Hydra pages /paged-1 … /paged-N of the records ``pages``; the last one answered
+    once ``last_page_held`` (an Event) is set (a slow partner), at most 15 s later."""
+    for n, numbers in enumerate(pages, start=1):
+        extra = ""
+        if n < len(pages):
+            following = server.url(f"/paged-{n + 1}")
+            extra = ("@prefix hydra: <http://www.w3.org/ns/hydra/core#> .\n"
+                     f"<{server.url(f'/paged-{n}')}> a hydra:PartialCollectionView ; hydra:next <{following}> .\n")
+            server.pages[f"/paged-{n}"] = Page(catalogue(numbers, extra))
+        else:
+            server.pages[f"/paged-{n}"] = Page(_held(catalogue(numbers), last_page_held))
+    return server.url("/paged-1")
+
+
+def test_pages_are_imported_while_the_gather_reads_the_next_ones(server, partner, tmp_path):
+    """`ckan datasud harvest-consumer gather` (DataSud's gather consumer) queues each Hydra
+    page's records as soon as the page is saved: while a slow partner's last page is
+    being read, the fetch consumers import the first pages, and `harvest_jobs_run` does
+    not finish the job (its gather is not over). Once finished, every record was imported
+    once, published and searchable."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    from ckanext.harvest import queue
+    from ckanext.harvest.model import HarvestJob, HarvestObject
+    from tests.conftest import ROOT
+    from tests.harvesting import config_with
+
+    last_page = threading.Event()
+    url = _paged([range(1, 9), range(9, 17), range(17, 25)], server, last_page)
+    source = create_source(partner["sysadmin"], partner["org"], url, publication_mode="reference",
+                           validation="convention")
+    queue.purge_queues()
+    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
+    ini = config_with(tmp_path, "paged", **{"ckanext.datasud.harvest.allowed_hosts": server.host})
+    ckan = [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())", "-c", str(ini)]
+    log_path = ROOT / "var" / "log" / "test-harvest-paged-gather.log"
+    redis = queue.get_connection()
+
+    def waiting() -> int:
+        return sum(1 for c in redis.client_list() if c.get("cmd") in ("blpop", "brpop"))
+    already_waiting = waiting()
+    with open(log_path, "w") as log:
+        consumers = [subprocess.Popen(ckan + ["datasud", "harvest-consumer", kind, "--processes", str(n)],
+                                      cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+                     for kind, n in (("gather", 1), ("fetch", 2))]
+
+    def objects(*states):
+        model.Session.remove()
+        q = model.Session.query(HarvestObject).filter(HarvestObject.harvest_job_id == job["id"])
+        return q.filter(HarvestObject.state.in_(states)).all() if states else q.all()
+
+    def job_row() -> HarvestJob:
+        model.Session.remove()
+        return model.Session.query(HarvestJob).get(job["id"])
+
+    def until(condition, what: str, seconds: float = 60) -> None:
+        deadline = time.time() + seconds
+        while not condition():
+            assert all(c.poll() is None for c in consumers), log_path.read_text()[-2000:]
+            assert time.time() < deadline, f"{what}: {log_path.read_text()[-2000:]}"
+            time.sleep(0.2)
+    try:
+        until(lambda: waiting() >= already_waiting + 3, "one gather and two fetch consumers on Redis", 90)
+        job = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source["id"])
+        until(lambda: len(objects("COMPLETE")) == 16, "the first two pages imported")
+        assert not last_page.is_set() and job_row().gather_finished is None  # the last page is still awaited
+        helpers.call_action("harvest_jobs_run", {"user": site_user["name"]}, source_id=source["id"])
+        assert helpers.call_action("harvest_job_show", {"user": site_user["name"]}, id=job["id"])["status"] == "Running"
+        last_page.set()
+        until(lambda: job_row().gather_finished is not None and len(objects("COMPLETE", "ERROR")) == 24,
+              "the last page imported")
+    finally:
+        last_page.set()
+        for consumer in consumers:
+            consumer.send_signal(signal.SIGTERM)
+        codes = [consumer.wait(60) for consumer in consumers]
+    text = log_path.read_text()
+    assert codes == [0, 0] and "starting it again" not in text, text[-2000:]
+
+    gathered = job_row().gather_finished
+    done = objects()
+    assert len(done) == 24 and {o.state for o in done} == {"COMPLETE"}
+    assert len({o.package_id for o in done}) == 24  # each record imported once
+    assert len([o for o in done if o.import_finished < gathered]) == 16
+
+    helpers.call_action("harvest_jobs_run", {"user": site_user["name"]}, source_id=source["id"])
+    shown = helpers.call_action("harvest_job_show", {"user": site_user["name"]}, id=job["id"])
+    assert shown["status"] == "Finished"
+    assert shown["stats"].get("added") == 24 and not shown["stats"].get("errored")
+    assert object_errors(shown) == []
+    model.Session.remove()
+    titles = _search(f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset')
+    assert titles == sorted(f"Jeu de données n° {i} de la vitesse" for i in range(1, 25))

@@ -26,9 +26,11 @@ What it does, end to end, on this machine's real services:
 
 A run is timed from the creation of the harvest job to the moment every dataset is
 found by ``package_search``. The stages are ckanext-harvest's own consumers' code
-(``queue.gather_callback`` and ``queue.fetch_callback`` fed from the real Redis queues),
-called in the worker process instead of by the ``harvester gather-consumer`` and
-``fetch-consumer`` daemons, so that the process measured is the one doing the work; then
+(``queue.gather_callback`` and ``queue.fetch_callback`` fed from the real Redis queues;
+for DataSud its gather consumer's callback, ``queueing.gather_callback``, which queues
+each page's records as the page is saved), called in the worker process instead of by
+the consumer daemons, so that the process measured is the one doing the work (the
+``--consumers`` helpers, when there are some, import during the gather); then
 ``harvest_jobs_run`` marks the job finished.
 
 ``--solr-commit each`` (the default) runs both portals as configured by default and as
@@ -568,6 +570,16 @@ def _import_all(queue, model, HarvestJob, job_id: str, fetch, redis, pending: in
         time.sleep(0.05)
 
 
+def gather_callback(side: str, queue):
+    """The gather consumer's callback each side deploys: DataSud's queues each page's
+    records as the page is saved (``ckan datasud harvest-consumer gather``), stock's once
+    the gather is over."""
+    if side == "datasud":
+        from ckanext.datasud.harvesting import queueing
+        return queueing.gather_callback
+    return queue.gather_callback
+
+
 def _runs(args, model, tk, queue, HarvestJob, meter, redis, context, org, source, helpers, runs, profiles) -> None:
     print("@@ready", flush=True)
     for number in range(1, RUNS + 1):
@@ -589,7 +601,7 @@ def _runs(args, model, tk, queue, HarvestJob, meter, redis, context, org, source
             import cProfile
             gather_profiler = cProfile.Profile()
             gather_profiler.enable()
-        queue.gather_callback(gather, method, header, body)
+        gather_callback(args.side, queue)(gather, method, header, body)
         if gather_profiler:
             gather_profiler.disable()
         gathered = meter.snapshot()

@@ -77,9 +77,21 @@ BACKOFF_FIRST, BACKOFF_MAX, HEALTHY_AFTER = 1.0, 60.0, 60.0
 
 
 def consumer_command(kind: str) -> list[str]:
-    """ckanext-harvest's own consumer command, run by the Python of this process."""
+    """One consumer process, run by the Python of this process: ckanext-harvest's fetch
+    consumer; for the gather, DataSud's (each page's records queued as it is read)."""
+    command = ["datasud", "gather-consumer"] if kind == "gather" else ["harvester", f"{kind}-consumer"]
     return [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())",
-            "-c", tk.config["__file__"], "harvester", f"{kind}-consumer"]
+            "-c", tk.config["__file__"], *command]
+
+
+@datasud.command("gather-consumer", hidden=True)
+def gather_consumer():
+    """ckanext-harvest's gather consumer, each gathered page's records sent to the fetch
+    queue as soon as the page is saved (harvesting/queueing.py). Exits when Redis goes
+    away: run it through `ckan datasud harvest-consumer gather`, which starts it again."""
+    from ckanext.datasud.harvesting import queueing
+
+    queueing.consume_gather_queue()
 
 
 @datasud.command("harvest-consumer")

@@ -51,7 +51,7 @@ from ckanext.dcat.processors import RDFParser
 from ckanext.harvest.model import HarvestObject
 
 from ckanext.datasud import dcat as dcat_profile
-from ckanext.datasud.harvesting import download, mapping, records, safety
+from ckanext.datasud.harvesting import download, mapping, queueing, records, safety
 from ckanext.datasud.harvesting.base import DataSudHarvesterMixin
 
 log = logging.getLogger(__name__)
@@ -290,20 +290,22 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
                     self._save_gather_error(message, harvest_job)
             if not parser:
                 return []
+            page_ids = []
             try:
                 for dataset in parser.datasets():
                     guid = self._gathered(dataset, source_dataset, harvest_job)
                     if guid is None:
                         continue
-                    obj_id = self._save_object(dataset, guid, harvest_job)
+                    page_ids.append(self._save_object(dataset, guid, harvest_job))
                     guids.append(guid)
-                    object_ids.append(obj_id)
             except Exception as e:
                 self._save_gather_error(f"Error when processsing dataset: {e!r} / {traceback.format_exc()}",
                                         harvest_job)
                 return []
             model.Session.commit()  # the page's harvest objects, in one transaction
             url, number = parser.next_page(), number + 1
+            # imported while the next page is read (the last one is queued with the withdrawals)
+            object_ids += queueing.queue_page(page_ids) if url and url not in seen else page_ids
         return object_ids + self._mark_datasets_for_deletion(guids, harvest_job)
 
     def _read_page(self, url: str, configured: Optional[str]) -> tuple[rdflib.ConjunctiveGraph, str]:

@@ -1,0 +1,70 @@
+"""Records queued for import page by page, while the gather goes on.
+
+ckanext-harvest's gather consumer sends a job's harvest objects to the fetch queue only
+once the whole gather is over: a partner's catalogue of forty Hydra pages is read page
+after page while the fetch consumers wait, then imported. Under DataSud's gather consumer
+(:func:`consume_gather_queue`, run by ``ckan datasud harvest-consumer gather``) a
+harvester hands each page's saved objects to :func:`queue_page` as soon as the page is
+committed, and the fetch consumers import them while the next pages are read.
+
+Nothing else changes: the job is finished by ``harvest_jobs_run`` only once its gather is
+over (ckanext-harvest checks ``gather_finished``) and every object is imported, with its
+one Solr commit first (:mod:`.indexing`). The last page is returned as before, with the
+withdrawals, for the stock callback to queue (so a one-page catalogue is queued exactly
+as before). Outside the gather consumer (``ckan harvester run-test``, a test calling the
+gather stage) nothing is queued here: the caller imports what the gather returns.
+"""
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+
+log = logging.getLogger(__name__)
+
+_queue_pages: ContextVar[bool] = ContextVar("datasud_queue_pages", default=False)
+
+
+def gather_callback(channel, method, header, body):
+    """ckanext-harvest's gather callback, each page's records queued as it is saved."""
+    from ckanext.harvest import queue
+
+    token = _queue_pages.set(True)
+    try:
+        return queue.gather_callback(channel, method, header, body)
+    finally:
+        _queue_pages.reset(token)
+
+
+def consume_gather_queue() -> None:
+    """What ``ckan harvester gather-consumer`` does, with :func:`gather_callback`: it
+    stops (an exception) when Redis goes away, and its supervisor starts it again."""
+    from ckanext.harvest import queue
+
+    logging.getLogger("amqplib").setLevel(logging.INFO)
+    consumer = queue.get_gather_consumer()
+    for method, header, body in consumer.consume(queue=queue.get_gather_queue_name()):
+        gather_callback(consumer, method, header, body)
+
+
+def queue_page(object_ids: list[str]) -> list[str]:
+    """Send a committed page's harvest objects to the fetch queue now, under the gather
+    consumer; returns the ids the gather stage must still return: none once queued, those
+    not sent if the queue failed (the stock callback tries them again at the end, and
+    ``harvest_jobs_run`` sends again what is left waiting)."""
+    if not object_ids or not _queue_pages.get():
+        return object_ids
+    from ckanext.harvest import queue
+
+    sent = 0
+    try:
+        publisher = queue.get_fetch_publisher()
+        try:
+            for object_id in object_ids:
+                publisher.send({"harvest_object_id": object_id})
+                sent += 1
+        finally:
+            publisher.close()
+    except Exception as e:  # noqa: BLE001 - Redis gone: the end of the gather queues the rest
+        log.warning("could not queue a gathered page (%s): %d of %d records left for the end of the gather",
+                    e, len(object_ids) - sent, len(object_ids))
+    return object_ids[sent:]

@@ -252,8 +252,9 @@ def print_tables(results: dict[str, dict[str, Any]], args: argparse.Namespace) -
     pages = -(-args.datasets // args.page_size)
     print()
     print(f"Harvest of a generated DCAT-AP catalogue: {args.datasets} datasets, {pages} Turtle page(s) of "
-          f"{args.page_size} (Hydra) over HTTP on 127.0.0.1; reference mode; Solr commit: {args.solr_commit}; "
-          f"fetch consumers per side: {args.consumers}"
+          f"{args.page_size} (Hydra) over HTTP on 127.0.0.1"
+          + (f", each answered after {args.page_delay:g} s" if args.page_delay else "")
+          + f"; reference mode; Solr commit: {args.solr_commit}; fetch consumers per side: {args.consumers}"
           + ("  [PROFILED: times inflated]" if args.profile else ""))
     head = (f"{'harvester':<30} {'run':>3} {'datasets':>8} {'seconds':>8} {'datasets/s':>10} {'in Solr':>7} "
             f"{'peak RSS':>9} {'CPU s':>6} {'load':>5}")
@@ -321,7 +322,7 @@ def driver(args: argparse.Namespace) -> int:
         pages = catalogue_pages(url, args.datasets, args.page_size)
         for number, body in enumerate(pages, start=1):
             server.pages["/catalogue.ttl" if number == 1 else f"/catalogue.ttl?page={number}"] = \
-                Page(body.encode("utf-8"), content_type="text/turtle")
+                Page(body.encode("utf-8"), content_type="text/turtle", delay=args.page_delay)
         say(f"catalogue of {args.datasets} datasets in {len(pages)} page(s) "
             f"({sum(len(p) for p in pages) / 1e6:.1f} MB of Turtle) at {url}")
         say("starting the workers: " + ", ".join(f"{SIDES[s]['label']} (log: var/log/bench-{s}.log)"
@@ -753,6 +754,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", type=int, default=2000, help="datasets in the catalogue (2000)")
     parser.add_argument("--page-size", type=int, default=500, help="datasets per Hydra page (500)")
+    parser.add_argument("--page-delay", type=float, default=0.0,
+                        help="seconds the catalogue's server takes before answering each page, as a partner's "
+                             "server computing its pages does (0)")
     parser.add_argument("--only", choices=("both", "datasud", "stock"), default="both",
                         help="harvest with DataSud's harvester, stock's, or both (default)")
     parser.add_argument("--solr-commit", choices=("each", "auto"), default="each",

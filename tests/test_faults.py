@@ -477,6 +477,33 @@ def test_the_harvest_consumers_reconnect_by_themselves_after_redis_restarts(tmp_
            f"({restarts} restart(s) with back-off), waited on Redis again and consumed a gather message")
 
 
+def test_a_page_queued_while_redis_is_down_is_left_for_the_end_of_the_gather(own_redis, monkeypatch):
+    """DataSud's gather consumer queues each page's records as the page is saved
+    (harvesting/queueing.py): with the harvest queue's Redis gone, a page's ids are given
+    back to the gather (the stock callback sends them at its end, and harvest_jobs_run
+    sends again what is still waiting): no exception, no record lost."""
+    from ckanext.harvest.queue import get_fetch_routing_key
+
+    from ckanext.datasud.harvesting import queueing
+
+    for key, value in (("ckan.harvest.mq.hostname", "127.0.0.1"), ("ckan.harvest.mq.port", own_redis.port),
+                       ("ckan.harvest.mq.redis_db", 0)):
+        monkeypatch.setitem(tk.config, key, value)
+    first, second = [str(uuid.uuid4()) for _ in range(3)], [str(uuid.uuid4()) for _ in range(3)]
+    assert queueing.queue_page(first) == first  # outside the gather consumer: nothing queued here
+    assert own_redis.client().llen(get_fetch_routing_key()) == 0
+    with queueing.queueing_pages():
+        assert queueing.queue_page(first) == []
+        queued = [json.loads(v)["harvest_object_id"] for v in own_redis.client().lrange(get_fetch_routing_key(), 0, -1)]
+        assert queued == first
+        own_redis.kill()
+        assert queueing.queue_page(second) == second
+    record("15. Redis gone while a gathered page is queued by the gather consumer",
+           "queueing.queue_page under the gather consumer, the harvest queue's Redis killed",
+           "the page's ids given back to the gather (sent at its end, or again by harvest_jobs_run): "
+           "no exception, nothing lost")
+
+
 # --- A worker killed mid-copy -------------------------------------------------------------------
 
 class StallingFileServer(LocalServer):

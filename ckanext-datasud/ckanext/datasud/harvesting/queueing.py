@@ -17,22 +17,31 @@ gather stage) nothing is queued here: the caller imports what the gather returns
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Iterator
 
 log = logging.getLogger(__name__)
 
 _queue_pages: ContextVar[bool] = ContextVar("datasud_queue_pages", default=False)
 
 
+@contextmanager
+def queueing_pages() -> Iterator[None]:
+    """Within this block, :func:`queue_page` sends pages to the fetch queue."""
+    token = _queue_pages.set(True)
+    try:
+        yield
+    finally:
+        _queue_pages.reset(token)
+
+
 def gather_callback(channel, method, header, body):
     """ckanext-harvest's gather callback, each page's records queued as it is saved."""
     from ckanext.harvest import queue
 
-    token = _queue_pages.set(True)
-    try:
+    with queueing_pages():
         return queue.gather_callback(channel, method, header, body)
-    finally:
-        _queue_pages.reset(token)
 
 
 def consume_gather_queue() -> None:

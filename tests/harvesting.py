@@ -136,6 +136,23 @@ def config_with(tmp_path: Path, name: str, **options) -> Path:
     return ini
 
 
+def ckan_command(ini: Path) -> list[str]:
+    """``ckan -c <ini>``, run by this Python (the virtual environment's CKAN)."""
+    import sys
+
+    return [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())", "-c", str(ini)]
+
+
+def consumers_waiting(client) -> int:
+    """Harvest consumers blocked on this Redis waiting for a message (0 if Redis is down)."""
+    import redis
+
+    try:
+        return sum(1 for c in client.client_list() if c.get("cmd") in ("blpop", "brpop"))
+    except redis.RedisError:
+        return 0
+
+
 def create_source(user: dict, organization: dict, url: str, source_type: str = "datasud_dcat",
                   frequency: str = "MANUAL", **settings: Any) -> dict:
     """A harvest source created through the API as ``user``; ``settings`` are the

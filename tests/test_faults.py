@@ -45,7 +45,7 @@ from ckanext.datasud.harvesting import download
 from ckanext.datasud.model import OutboxMessage, Review
 from tests import factories
 from tests.conftest import ROOT
-from tests.harvesting import LocalServer, allowed_hosts, config_with as fault_ini, wait_for
+from tests.harvesting import LocalServer, allowed_hosts, ckan_command, config_with, consumers_waiting, wait_for
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -352,7 +352,7 @@ def test_a_workflow_decision_with_redis_down_does_not_block_and_its_emails_are_s
     helpers.call_action("organization_member_create", id=org["id"], username=editor["name"], role="editor")
     dataset = factories.Dataset(owner_org=org["id"], private=True, title=f"Cinémas {fault}")
     broker = f"{own_redis.url}/3"
-    ini = fault_ini(tmp_path, "redis-down", **{"ckanext.datasud.celery.broker_url": broker})
+    ini = config_with(tmp_path, "redis-down", **{"ckanext.datasud.celery.broker_url": broker})
     env = dict(os.environ, CKAN_INI=str(ini))
 
     own_redis.kill() if fault == "killed" else own_redis.freeze()
@@ -378,8 +378,7 @@ def test_a_workflow_decision_with_redis_down_does_not_block_and_its_emails_are_s
         own_redis.thaw()
     worker = Worker(ini, broker, env={"CKAN_SMTP_PORT": str(worker_mailbox.port)}).start()
     try:
-        flushed = subprocess.run([sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())",
-                                  "-c", str(ini), "datasud", "outbox", "--flush"],
+        flushed = subprocess.run(ckan_command(ini) + ["datasud", "outbox", "--flush"],
                                  env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert flushed.returncode == 0, flushed.stdout + flushed.stderr[-2000:]
         assert "queued: 1; still kept: 0" in flushed.stdout
@@ -431,21 +430,14 @@ def test_a_lock_is_kept_by_its_working_holder_beyond_its_ttl(monkeypatch):
 
 # --- Harvest consumers ---------------------------------------------------------------------------
 
-def consumers_waiting(server: RedisServer) -> int:
-    try:
-        return sum(1 for c in server.client().client_list() if c.get("cmd") in ("blpop", "brpop"))
-    except redis.RedisError:
-        return 0
-
-
 def test_the_harvest_consumers_reconnect_by_themselves_after_redis_restarts(tmp_path, own_redis):
     from ckanext.harvest.queue import get_gather_routing_key
 
-    ini = fault_ini(tmp_path, "harvest-mq", **{"ckan.harvest.mq.hostname": "127.0.0.1",
+    ini = config_with(tmp_path, "harvest-mq", **{"ckan.harvest.mq.hostname": "127.0.0.1",
                                                "ckan.harvest.mq.port": own_redis.port,
                                                "ckan.harvest.mq.redis_db": 0})
     env = dict(os.environ, CKAN_INI=str(ini))
-    ckan = [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())", "-c", str(ini)]
+    ckan = ckan_command(ini)
     log_path = ROOT / "var" / "log" / "test-faults-harvest-consumer.log"
     with open(log_path, "w") as log:
         raw = subprocess.Popen(ckan + ["harvester", "gather-consumer"], env=env, cwd=ROOT,
@@ -453,11 +445,11 @@ def test_the_harvest_consumers_reconnect_by_themselves_after_redis_restarts(tmp_
         supervised = subprocess.Popen(ckan + ["datasud", "harvest-consumer", "gather"], env=env, cwd=ROOT,
                                       stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: consumers_waiting(own_redis) == 2, timeout=90, what="both consumers waiting on Redis")
+        wait_for(lambda: consumers_waiting(own_redis.client()) == 2, timeout=90, what="both consumers waiting on Redis")
         own_redis.kill()
         raw_code = raw.wait(60)
         own_redis.start()
-        wait_for(lambda: consumers_waiting(own_redis) == 1, timeout=120, what="the supervised consumer back")
+        wait_for(lambda: consumers_waiting(own_redis.client()) == 1, timeout=120, what="the supervised consumer back")
         assert supervised.poll() is None
         # and it consumes: a gather message for a job that does not exist is taken off the queue
         key = get_gather_routing_key()
@@ -549,7 +541,7 @@ def test_a_worker_killed_mid_copy_frees_the_dataset_and_the_copy_is_delivered_ag
         dataset = factories.Dataset(owner_org=org["id"], private=True, resources=[
             {"url": files.url("/cales.csv"), "name": "Cales", "format": "CSV"}])
         resource_id = dataset["resources"][0]["id"]
-        ini = fault_ini(tmp_path, "worker-killed", **{
+        ini = config_with(tmp_path, "worker-killed", **{
             "ckanext.datasud.celery.broker_url": broker,
             "ckanext.datasud.celery.visibility_timeout": 10,
             "ckanext.datasud.harvest.lock_seconds": 6,

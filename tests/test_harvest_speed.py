@@ -16,7 +16,8 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from tests import factories
-from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, run, object_errors
+from tests.harvesting import (CatalogueServer, Page, allowed_hosts, ckan_command, config_with, consumers_waiting,
+                              create_source, run, object_errors)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -291,7 +292,6 @@ def test_two_fetch_consumers_import_one_job_side_by_side(server, partner):
     finished every dataset is found by an anonymous search."""
     import signal
     import subprocess
-    import sys
     import time
 
     from ckanext.harvest import queue
@@ -312,8 +312,7 @@ def test_two_fetch_consumers_import_one_job_side_by_side(server, partner):
     log_path = ROOT / "var" / "log" / "test-harvest-two-consumers.log"
     with open(log_path, "w") as log:
         consumers = subprocess.Popen(
-            [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())", "-c", str(TEST_INI),
-             "datasud", "harvest-consumer", "fetch", "--processes", "2"], cwd=ROOT, stdout=log,
+            ckan_command(TEST_INI) + ["datasud", "harvest-consumer", "fetch", "--processes", "2"], cwd=ROOT, stdout=log,
             stderr=subprocess.STDOUT)
 
     def imported():
@@ -351,7 +350,6 @@ def test_two_fetch_consumers_import_one_job_side_by_side(server, partner):
         assert state["state"] == "published"
 
 
-
 def _held(body: str, event):
     def answer() -> str:
         event.wait(15)  # below the harvest's read timeout (20 s)
@@ -382,14 +380,12 @@ def test_pages_are_imported_while_the_gather_reads_the_next_ones(server, partner
     once, published and searchable."""
     import signal
     import subprocess
-    import sys
     import threading
     import time
 
     from ckanext.harvest import queue
     from ckanext.harvest.model import HarvestJob, HarvestObject
     from tests.conftest import ROOT
-    from tests.harvesting import config_with
 
     last_page = threading.Event()
     url = _paged([range(1, 9), range(9, 17), range(17, 25)], server, last_page)
@@ -398,15 +394,11 @@ def test_pages_are_imported_while_the_gather_reads_the_next_ones(server, partner
     queue.purge_queues()
     site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
     ini = config_with(tmp_path, "paged", **{"ckanext.datasud.harvest.allowed_hosts": server.host})
-    ckan = [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())", "-c", str(ini)]
     log_path = ROOT / "var" / "log" / "test-harvest-paged-gather.log"
     redis = queue.get_connection()
-
-    def waiting() -> int:
-        return sum(1 for c in redis.client_list() if c.get("cmd") in ("blpop", "brpop"))
-    already_waiting = waiting()
+    already_waiting = consumers_waiting(redis)
     with open(log_path, "w") as log:
-        consumers = [subprocess.Popen(ckan + ["datasud", "harvest-consumer", kind, "--processes", str(n)],
+        consumers = [subprocess.Popen(ckan_command(ini) + ["datasud", "harvest-consumer", kind, "--processes", str(n)],
                                       cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
                      for kind, n in (("gather", 1), ("fetch", 2))]
 
@@ -426,7 +418,7 @@ def test_pages_are_imported_while_the_gather_reads_the_next_ones(server, partner
             assert time.time() < deadline, f"{what}: {log_path.read_text()[-2000:]}"
             time.sleep(0.2)
     try:
-        until(lambda: waiting() >= already_waiting + 3, "one gather and two fetch consumers on Redis", 90)
+        until(lambda: consumers_waiting(redis) >= already_waiting + 3, "one gather and two fetch consumers on Redis", 90)
         job = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source["id"])
         until(lambda: len(objects("COMPLETE")) == 16, "the first two pages imported")
         assert not last_page.is_set() and job_row().gather_finished is None  # the last page is still awaited

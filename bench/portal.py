@@ -251,6 +251,50 @@ def warm_kept_texts(site_url: str) -> float:
     return time.perf_counter() - started
 
 
+class CeleryWorker:
+    """DataSud's Celery worker beside its web app, as ``bin/datasud up`` and
+    docker-compose run it (it reads the catalogue ahead while a cold export is written:
+    dcat_endpoints.read_ahead). Its broker (Redis database 9) is emptied first: the tasks
+    the loading queued without a worker are not this run's work."""
+
+    LOG_NAME = "bench-portal-datasud-celery.log"
+
+    def __init__(self, site_url: str):
+        flush_redis(9)
+        config = str(SIDES["datasud"]["config"])
+        self.env = dict(os.environ, CKAN_INI=config, CKAN_SITE_URL=site_url)
+        (LOG / self.LOG_NAME).write_text("")
+        self.proc = run_logged([str(VENV / "bin" / "celery"), "--app", "ckanext.datasud.celery_app", "worker",
+                                "--loglevel", "INFO", "--hostname", "bench-portal@%h", "--without-gossip",
+                                "--without-mingle"], self.LOG_NAME, env=self.env)
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        """Until each worker process has loaded CKAN (a task asking for a page past the
+        end of the catalogue, once per process: the first task of a process loads it)."""
+        processes = os.cpu_count() or 1
+        send = ("from ckanext.datasud.celery_app import app\n"
+                f"for _ in range({processes}):\n"
+                "    app.send_task('datasud.write_catalogue_page', args=[{'fmt': 'ttl', 'profiles': "
+                "['euro_dcat_ap_3', 'datasud'], 'q': '', 'fq': '', 'modified_since': None, 'page': 100000, "
+                "'rows': 1}])\n")
+        subprocess.run([str(VENV / "bin" / "python"), "-c", send], env=self.env, cwd=ROOT, check=True)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"DataSud's Celery worker stopped: see var/log/{self.LOG_NAME}")
+            if (LOG / self.LOG_NAME).read_text(errors="replace").count("succeeded in") >= processes:
+                return
+            time.sleep(0.5)
+        raise SystemExit(f"DataSud's Celery worker did not start in {timeout:.0f} s: see var/log/{self.LOG_NAME}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 # ---------------------------------------------------------------------------------
 # Web apps
 # ---------------------------------------------------------------------------------
@@ -682,9 +726,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     apps = {side: WebApp(side, args.workers, port=datasud_port if side == "datasud" else None,
                          site_url=f"http://127.0.0.1:{datasud_port}" if side in ("datasud", "nocache") else None)
             for side in sides}
+    celery = CeleryWorker(apps["datasud"].site_url) if "datasud" in apps else None
     try:
         for app in apps.values():
             app.wait_ready()
+        if celery is not None:
+            celery.wait_ready()
         say("exporting the full DCAT catalogue (Turtle, every Hydra page), cold")
         results["export"] = {}
         # DataSud twice: cold (no dataset's fragment kept yet: dcat_fragments.py), then
@@ -722,6 +769,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     finally:
         for app in apps.values():
             app.stop()
+        if celery is not None:
+            celery.stop()
 
     results["harvest"] = harvest(args)
     results["load_after"] = os.getloadavg()[0]

@@ -25,7 +25,11 @@ through the actions ``dcat_catalog_show``, ``dcat_catalog_search`` and
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import hashlib
+import json
+import logging
 import math
 import re
 from typing import Any, Optional
@@ -37,7 +41,7 @@ from flask import Blueprint, Response, has_request_context, request
 import ckan.plugins.toolkit as tk
 from ckanext.dcat.utils import CONTENT_TYPES, catalog_uri
 
-from ckanext.datasud import dataset_page, dcat_fragments
+from ckanext.datasud import dataset_page, dcat_fragments, redis_client
 from ckanext.datasud.dcat import DCAT_AP_VERSION
 
 __all__ = ["dcat_catalog_show", "dcat_catalog_search", "dcat_dataset_show"]
@@ -45,6 +49,7 @@ __all__ = ["dcat_catalog_show", "dcat_catalog_search", "dcat_dataset_show"]
 # actions: tasks.py, cli.py and the plugin call them)
 
 _ = tk._
+log = logging.getLogger(__name__)
 
 #: The profile run after the base one (ckanext/datasud/dcat.py).
 DATASUD_PROFILE = "datasud"
@@ -147,10 +152,12 @@ def profiles(value: Any) -> list[str]:
     return base + [DATASUD_PROFILE]
 
 
-def published_datasets(context: dict, data_dict: dict, page: int, since: Optional[dt.datetime]) -> dict:
+def published_datasets(context: dict, data_dict: dict, page: int, since: Optional[dt.datetime],
+                       rows: Optional[int] = None) -> dict:
     """One page of the published datasets, last modified first (a package_search as the
-    caller: what the caller may not see publicly never comes back)."""
-    n = per_page()
+    caller: what the caller may not see publicly never comes back); ``rows`` a page
+    (``per_page()`` by default)."""
+    n = rows or per_page()
     # Published only, whatever the caller's fq says (CKAN leaves out its own state filter
     # when fq names one: "fq=+state:deleted" must not list deleted datasets).
     fq_list = ["+capacity:public", "+state:active", "-dataset_type:harvest", "-dataset_type:showcase"]
@@ -213,7 +220,11 @@ def _catalogue(context: dict, data_dict: dict) -> str:
     try:
         if fmt in TURTLE and dcat_fragments.enabled() and not tk.asbool(
                 tk.config.get("ckanext.dcat.expose_subcatalogs")):
-            return dcat_fragments.catalogue_turtle(chosen, query["results"], paging, fmt)
+            def before_computing(_missing: int) -> None:
+                if paging.get("next"):
+                    read_ahead(CataloguePage(fmt, chosen, data_dict.get("q") or "", data_dict.get("fq") or "",
+                                             since.isoformat() if since else None, page + 1, per_page()))
+            return dcat_fragments.catalogue_turtle(chosen, query["results"], paging, fmt, before_computing)
         return dcat_fragments.Serializer(profiles=chosen).serialize_catalog({}, query["results"], _format=fmt,
                                                                             pagination_info=paging)
     finally:
@@ -254,6 +265,65 @@ def dcat_dataset_show(up_func, context, data_dict):
         raise tk.ObjectNotFound(_("Dataset not found"))
     finally:
         DCAT_AP_VERSION.reset(token)
+
+
+# --- Reading ahead: the next page written by Celery while this one is --------------------
+# A harvester reads the catalogue page after page. When a page finds datasets whose
+# Turtle is not kept (Redis emptied, the code that writes it changed, a catalogue of new
+# datasets), the web worker writes them on one core while a Celery worker writes the next
+# page's on another: that page is then served from what is kept, and the one after it is
+# read ahead in turn. A page is read ahead once (a Redis claim); what Celery writes is
+# stamped like any fragment, so a dataset changed meanwhile is written again, never
+# served as it was. Best effort: without Redis or Celery the page is written on request.
+
+@dataclasses.dataclass(frozen=True)
+class CataloguePage:
+    """One page of the catalogue as an anonymous harvester asks for it."""
+    fmt: str
+    profiles: list[str]
+    q: str
+    fq: str
+    modified_since: Optional[str]  # ISO 8601, UTC
+    page: int
+    rows: int
+
+    def claim_key(self) -> str:
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return (f"datasud:{tk.config.get('ckan.site_id')}:dcat-read-ahead:"
+                f"{hashlib.sha1(text.encode('utf-8')).hexdigest()}")
+
+
+READ_AHEAD_CLAIM_SECONDS = 60
+
+
+def read_ahead(next_page: CataloguePage) -> bool:
+    """Queue the writing of ``next_page``'s Turtle on Celery, once (True when queued)."""
+    if not tk.asbool(tk.config.get("ckanext.datasud.dcat.read_ahead")):
+        return False
+    from ckanext.datasud import tasks
+    try:
+        if not redis_client.connection().set(next_page.claim_key(), "1", nx=True, ex=READ_AHEAD_CLAIM_SECONDS):
+            return False  # asked for already
+        tasks.write_catalogue_page.apply_async(args=[dataclasses.asdict(next_page)], retry=False)
+    except Exception:  # noqa: BLE001 - a cache's help: the page is written when asked for
+        log.warning("could not read catalogue page %d ahead", next_page.page, exc_info=True)
+        return False
+    return True
+
+
+def write_catalogue_page(page: CataloguePage) -> int:
+    """Write and keep the Turtle of one catalogue page's datasets, as the anonymous
+    reader's ``package_search`` lists them (Celery, :func:`read_ahead`); returns how
+    many datasets the page has."""
+    since = modified_since_utc(page.modified_since) if page.modified_since else None
+    results = published_datasets({"ignore_auth": False, "user": ""}, {"q": page.q, "fq": page.fq},
+                                 page.page, since, rows=page.rows)["results"]
+    token = DCAT_AP_VERSION.set(dcat_ap_version(page.profiles))
+    try:
+        dcat_fragments.fragments(page.profiles, results, page.fmt)
+    finally:
+        DCAT_AP_VERSION.reset(token)
+    return len(results)
 
 
 # --- Keeping every published dataset's Turtle ready (dcat_fragments.py) -----------------

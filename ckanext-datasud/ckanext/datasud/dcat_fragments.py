@@ -192,9 +192,12 @@ def _context(*parts: str) -> str:
 
 
 def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
-                compute: Callable[[dict], str]) -> list[str]:
+                compute: Callable[[dict], str],
+                before_computing: Optional[Callable[[int], None]] = None) -> list[str]:
     """Each dataset's text in the Redis hash ``key``, in order: read back when its stamp
-    is current, else ``compute(dataset_dict)`` and kept. Redis down: all computed."""
+    is current, else ``compute(dataset_dict)`` and kept. Redis down: all computed.
+    ``before_computing(n)`` is told how many texts are to be computed, before they are
+    (when there are some)."""
     records = _organisation_records({d["owner_org"] for d in dataset_dicts if d.get("owner_org")})
     stamps = [stamp(d, records[d["owner_org"]][1] if d.get("owner_org") in records else "", context)
               for d in dataset_dicts]
@@ -207,11 +210,14 @@ def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
         redis, stored = None, [None] * len(ids)
     texts: list[str] = []
     fresh: dict[str, bytes] = {}
+    kept = [_decode(raw) for raw in stored]
+    missing = sum(1 for current, (kept_stamp, _) in zip(stamps, kept) if kept_stamp != current)
+    if missing and before_computing is not None:
+        before_computing(missing)
     # the profiles write each organisation as read for the stamps: one query per page
     token = _page_organisations.set({gid: record for gid, (record, _) in records.items()})
     try:
-        for dataset_dict, current, raw in zip(dataset_dicts, stamps, stored):
-            kept_stamp, text = _decode(raw)
+        for dataset_dict, current, (kept_stamp, text) in zip(dataset_dicts, stamps, kept):
             if kept_stamp != current:
                 text = compute(dataset_dict)
                 fresh[dataset_dict["id"]] = _encode(current, text)
@@ -226,9 +232,10 @@ def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
     return texts
 
 
-def fragments(profiles: list[str], dataset_dicts: list[dict], fmt: str = "ttl") -> list[str]:
+def fragments(profiles: list[str], dataset_dicts: list[dict], fmt: str = "ttl",
+              before_computing: Optional[Callable[[int], None]] = None) -> list[str]:
     """Each dataset's Turtle, in order: from Redis when its stamp is current, else
-    serialized now (and kept)."""
+    serialized now (and kept; ``before_computing`` as :func:`_kept_texts`)."""
     serializer = Serializer(profiles=profiles)
     # DataSud's profile writes the organisation as publisher from the page's record
     # (dcat.py, _organisation): ckanext-dcat's fallback, an organization_show per
@@ -240,7 +247,8 @@ def fragments(profiles: list[str], dataset_dicts: list[dict], fmt: str = "ttl") 
         serializer.g = Graph(bind_namespaces="core")
         serializer.graph_from_dataset(dict(dataset_dict, organization=None) if partner_written else dataset_dict)
         return turtle.serialize(serializer.g)
-    return _kept_texts(_hash_key(fmt, profiles), dataset_dicts, _context(fmt, ",".join(profiles)), serialize)
+    return _kept_texts(_hash_key(fmt, profiles), dataset_dicts, _context(fmt, ",".join(profiles)), serialize,
+                       before_computing)
 
 
 def kept(kind: str, dataset_dict: dict, compute: Callable[[], str]) -> str:
@@ -266,11 +274,12 @@ def structured_data(dataset_dict: dict, profiles: list[str]) -> str:
 
 
 def catalogue_turtle(profiles: list[str], dataset_dicts: list[dict], pagination_info: dict,
-                     fmt: str = "ttl") -> str:
+                     fmt: str = "ttl", before_computing: Optional[Callable[[int], None]] = None) -> str:
     """One page of the catalogue in Turtle: the catalogue's triples, then the datasets'."""
     head = Serializer(profiles=profiles).serialize_catalog({}, [], _format="turtle",
                                                            pagination_info=pagination_info)
-    return merge(head, [dataset_uri(d) for d in dataset_dicts], fragments(profiles, dataset_dicts, fmt))
+    return merge(head, [dataset_uri(d) for d in dataset_dicts],
+                 fragments(profiles, dataset_dicts, fmt, before_computing))
 
 
 def merge(head: str, dataset_uris: list[str], texts: list[str]) -> str:

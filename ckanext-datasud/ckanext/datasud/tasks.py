@@ -166,6 +166,14 @@ def warm_catalogue(self, dataset_ids: list[str] | None = None) -> int:
     return warm(dataset_ids)
 
 
+@app.task(name="datasud.write_catalogue_page", base=_CKANTaskHere, bind=True, ignore_result=True)
+def write_catalogue_page(self, page: dict) -> int:
+    """One page of the DCAT catalogue's Turtle, written and kept before a harvester reading
+    the catalogue asks for it (dcat_endpoints.read_ahead)."""
+    from ckanext.datasud.dcat_endpoints import CataloguePage, write_catalogue_page as write
+    return write(CataloguePage(**page))
+
+
 @app.task(name="datasud.csw_reconcile", base=CKANTask, bind=True, ignore_result=True)
 def csw_reconcile(self) -> dict:
     """Beat, nightly: every published geographic dataset in the discovery service, and

@@ -1,0 +1,149 @@
+"""Reading the catalogue ahead (issue 14: a harvester's first export after Redis was
+emptied, ``dcat_endpoints.read_ahead``): while a page whose datasets' Turtle is not kept
+is written by the web, the Celery worker writes the next page's; that page is then
+served from what the worker kept, the same graph as written at once; a page served from
+what is kept asks for nothing; a dataset whose partner changed since is written again;
+a broker that refuses the task costs the page nothing. Real PostgreSQL, Solr, Redis and
+Celery worker."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
+
+import ckan.plugins.toolkit as tk
+from ckan.tests import helpers
+
+from ckanext.datasud import dcat_endpoints, dcat_fragments, redis_client, tasks
+from tests import factories
+
+PROFILES = ["euro_dcat_ap_3", "datasud"]
+
+
+@pytest.fixture(scope="module")
+def four_datasets(clean_module_db):
+    org = factories.Organization(title="Métropole Nice Côte d'Azur")
+    for i in range(4):
+        factories.Dataset(owner_org=org["id"], title=f"Comptages vélo, boucle {i}",
+                          resources=[{"url": f"https://exemple.fr/comptages-{i}.csv", "format": "CSV",
+                                      "name": "Comptages"}])
+    return org
+
+
+@pytest.fixture
+def one_dataset_a_page(four_datasets, monkeypatch):
+    """Four pages of one dataset, nothing kept: Redis as after a flush."""
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "true")
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.read_ahead", "true")
+    monkeypatch.setitem(tk.config, "ckanext.dcat.datasets_per_page", "1")
+    redis = redis_client.connection()
+    for key in redis.scan_iter(f"datasud:{tk.config['ckan.site_id']}:dcat-*"):
+        redis.delete(key)
+    return four_datasets
+
+
+def listed() -> list[dict]:
+    """The catalogue's datasets in its order, as an anonymous harvester's search has them."""
+    return dcat_endpoints.published_datasets({"ignore_auth": False, "user": ""}, {}, 1, None, rows=10)["results"]
+
+
+class _NotKept(Exception):
+    pass
+
+
+def kept(dataset_dict: dict) -> bool:
+    """Whether this dataset's Turtle, as it is now, is kept (nothing written to find out)."""
+    def stop(_missing: int) -> None:
+        raise _NotKept
+    try:
+        dcat_fragments.fragments(PROFILES, [dataset_dict], "ttl", before_computing=stop)
+    except _NotKept:
+        return False
+    return True
+
+
+def wait_until_kept(dataset_dict: dict, seconds: float = 30) -> None:
+    deadline = time.time() + seconds
+    while not kept(dataset_dict):
+        assert time.time() < deadline, f"{dataset_dict['title']} was not written by the Celery worker"
+        time.sleep(0.2)
+
+
+def page(number: int) -> str:
+    return helpers.call_action("dcat_catalog_show", {"ignore_auth": False}, format="ttl", page=number)
+
+
+def claimed(number: int) -> bool:
+    """Whether catalogue page ``number`` was read ahead (its claim is in Redis)."""
+    ahead = dcat_endpoints.CataloguePage("ttl", PROFILES, "", "", None, number, 1)
+    return bool(redis_client.connection().exists(ahead.claim_key()))
+
+
+@pytest.fixture
+def serialized(monkeypatch) -> list[str]:
+    """The datasets this process (the web's side) writes in Turtle."""
+    written: list[str] = []
+    original = dcat_fragments.Serializer.graph_from_dataset
+
+    def counted(self, dataset_dict):
+        written.append(dataset_dict["id"])
+        return original(self, dataset_dict)
+
+    monkeypatch.setattr(dcat_fragments.Serializer, "graph_from_dataset", counted)
+    return written
+
+
+def test_the_next_page_is_written_by_celery_while_this_one_is(one_dataset_a_page, celery_worker, serialized,
+                                                              monkeypatch):
+    first, second, third, fourth = listed()
+    assert not any(kept(d) for d in (first, second, third, fourth))
+
+    page(1)
+    assert serialized == [first["id"]]
+    wait_until_kept(second)  # by the worker: nothing here asked for page 2
+    assert claimed(2) and not kept(third) and not kept(fourth)
+
+    text = page(2)
+    assert serialized == [first["id"]]  # served from what the worker kept
+    assert not claimed(3)  # nothing was missing on page 2: page 3 is not read ahead
+
+    page(3)  # missing again: written here while the worker writes page 4
+    wait_until_kept(fourth)
+    page(4)
+    assert serialized == [first["id"], third["id"]]
+    assert not claimed(5)  # there is no page 5
+
+    # what the worker wrote is what the page writes at once, without anything kept
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "false")
+    assert isomorphic(Graph().parse(data=text, format="turtle"), Graph().parse(data=page(2), format="turtle"))
+
+
+def test_a_partner_renamed_after_the_worker_wrote_its_dataset_is_written_again(one_dataset_a_page, celery_worker,
+                                                                              serialized):
+    org = one_dataset_a_page
+    second = listed()[1]
+    page(1)
+    wait_until_kept(second)
+    sysadmin = helpers.call_action("get_site_user")["name"]
+    helpers.call_action("organization_patch", {"user": sysadmin}, id=org["id"], title="Métropole Nice-Côte d'Azur")
+    try:
+        graph = Graph().parse(data=page(2), format="turtle")
+        names = {str(n) for d in graph.subjects(RDF.type, DCAT.Dataset)
+                 for agent in graph.objects(d, DCTERMS.publisher) for n in graph.objects(agent, FOAF.name)}
+        assert names == {"Métropole Nice-Côte d'Azur"}
+        assert second["id"] in serialized  # the worker's text was of the old name: written again
+    finally:
+        helpers.call_action("organization_patch", {"user": sysadmin}, id=org["id"], title=org["title"])
+
+
+def test_a_broker_refusing_the_task_costs_the_page_nothing(one_dataset_a_page, serialized, monkeypatch):
+    def refused(*args, **kwargs):
+        raise ConnectionError("broker gone")
+
+    monkeypatch.setattr(tasks.write_catalogue_page, "apply_async", refused)
+    graph = Graph().parse(data=page(1), format="turtle")
+    assert len(list(graph.subjects(RDF.type, DCAT.Dataset))) == 1
+    assert len(serialized) == 1

@@ -7,6 +7,7 @@ a broker that refuses the task costs the page nothing. Real PostgreSQL, Solr, Re
 Celery worker."""
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -96,29 +97,72 @@ def serialized(monkeypatch) -> list[str]:
     return written
 
 
-def test_the_next_page_is_written_by_celery_while_this_one_is(one_dataset_a_page, celery_worker, serialized,
-                                                              monkeypatch):
+def test_celery_writes_the_next_pages_while_the_harvester_reads(one_dataset_a_page, celery_worker, serialized,
+                                                                 monkeypatch):
     first, second, third, fourth = listed()
     assert not any(kept(d) for d in (first, second, third, fourth))
 
     page(1)
     assert serialized == [first["id"]]
     wait_until_kept(second)  # by the worker: nothing here asked for page 2
-    assert claimed(2) and not kept(third) and not kept(fourth)
+    assert claimed(2) and not claimed(3) and not kept(third)
 
     text = page(2)
     assert serialized == [first["id"]]  # served from what the worker kept
-    assert not claimed(3)  # nothing was missing on page 2: page 3 is not read ahead
-
-    page(3)  # missing again: written here while the worker writes page 4
+    assert claimed(3)  # a page read ahead asks for the next one: the worker stays a page ahead
+    wait_until_kept(third)
+    page(3)
     wait_until_kept(fourth)
     page(4)
-    assert serialized == [first["id"], third["id"]]
+    assert serialized == [first["id"]]
     assert not claimed(5)  # there is no page 5
 
     # what the worker wrote is what the page writes at once, without anything kept
     monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "false")
     assert isomorphic(Graph().parse(data=text, format="turtle"), Graph().parse(data=page(2), format="turtle"))
+
+
+def claim(number: int, state: str) -> str:
+    key = dcat_endpoints.CataloguePage("ttl", PROFILES, "", "", None, number, 1).claim_key()
+    redis_client.connection().set(key, state, ex=60)
+    return key
+
+
+def test_a_page_celery_is_writing_is_waited_for_then_what_is_missing_is_written(one_dataset_a_page, serialized,
+                                                                                monkeypatch):
+    """No worker here: page 2 is marked as being written, and marked done after 0.3 s
+    without its Turtle (a worker that failed on it): the page waits, then writes it."""
+    monkeypatch.setattr(dcat_endpoints, "read_ahead", lambda next_page: False)
+    second = listed()[1]
+    key = claim(2, dcat_endpoints.RUNNING)
+    done = threading.Timer(0.3, lambda: redis_client.connection().set(key, dcat_endpoints.DONE, xx=True))
+    done.start()
+    started = time.monotonic()
+    graph = Graph().parse(data=page(2), format="turtle")
+    assert time.monotonic() - started >= 0.3
+    assert serialized == [second["id"]]
+    assert len(list(graph.subjects(RDF.type, DCAT.Dataset))) == 1
+
+
+def test_a_page_whose_writer_never_ends_is_written_after_the_wait(one_dataset_a_page, serialized, monkeypatch):
+    monkeypatch.setattr(dcat_endpoints, "read_ahead", lambda next_page: False)
+    monkeypatch.setattr(dcat_endpoints, "READ_AHEAD_WAIT_SECONDS", 0.5)
+    claim(2, dcat_endpoints.RUNNING)
+    started = time.monotonic()
+    page(2)
+    assert 0.5 <= time.monotonic() - started < 5
+    assert serialized == [listed()[1]["id"]]
+
+
+def test_a_page_queued_but_not_started_is_written_at_once(one_dataset_a_page, serialized, monkeypatch):
+    """A worker busy elsewhere has not taken the task: the page does not wait for it."""
+    monkeypatch.setattr(dcat_endpoints, "read_ahead", lambda next_page: False)
+    monkeypatch.setattr(dcat_endpoints, "READ_AHEAD_WAIT_SECONDS", 30)
+    claim(2, dcat_endpoints.QUEUED)
+    started = time.monotonic()
+    page(2)
+    assert time.monotonic() - started < 10
+    assert serialized == [listed()[1]["id"]]
 
 
 def test_a_partner_renamed_after_the_worker_wrote_its_dataset_is_written_again(one_dataset_a_page, celery_worker,

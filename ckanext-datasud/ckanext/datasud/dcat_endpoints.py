@@ -32,6 +32,7 @@ import json
 import logging
 import math
 import re
+import time
 from typing import Any, Optional
 from urllib.parse import urlencode
 
@@ -220,10 +221,17 @@ def _catalogue(context: dict, data_dict: dict) -> str:
     try:
         if fmt in TURTLE and dcat_fragments.enabled() and not tk.asbool(
                 tk.config.get("ckanext.dcat.expose_subcatalogs")):
-            def before_computing(_missing: int) -> None:
-                if paging.get("next"):
-                    read_ahead(CataloguePage(fmt, chosen, data_dict.get("q") or "", data_dict.get("fq") or "",
-                                             since.isoformat() if since else None, page + 1, per_page()))
+            this_page = CataloguePage(fmt, chosen, data_dict.get("q") or "", data_dict.get("fq") or "",
+                                      since.isoformat() if since else None, page, per_page())
+            last = not paging.get("next")
+            if not last and read_ahead_state(this_page) is not None:
+                read_ahead(this_page.next())  # a harvester's export under way: keep a page ahead
+
+            def before_computing(_missing: int) -> bool:
+                if not last:
+                    read_ahead(this_page.next())
+                return wait_for_read_ahead(this_page)
+
             return dcat_fragments.catalogue_turtle(chosen, query["results"], paging, fmt, before_computing)
         return dcat_fragments.Serializer(profiles=chosen).serialize_catalog({}, query["results"], _format=fmt,
                                                                             pagination_info=paging)
@@ -270,11 +278,15 @@ def dcat_dataset_show(up_func, context, data_dict):
 # --- Reading ahead: the next page written by Celery while this one is --------------------
 # A harvester reads the catalogue page after page. When a page finds datasets whose
 # Turtle is not kept (Redis emptied, the code that writes it changed, a catalogue of new
-# datasets), the web worker writes them on one core while a Celery worker writes the next
-# page's on another: that page is then served from what is kept, and the one after it is
-# read ahead in turn. A page is read ahead once (a Redis claim); what Celery writes is
-# stamped like any fragment, so a dataset changed meanwhile is written again, never
-# served as it was. Best effort: without Redis or Celery the page is written on request.
+# datasets), a Celery worker is asked to write the next page's; from then on each page
+# the harvester reads asks for the one after it, so Celery's workers stay a page ahead
+# on the other cores while the web serves what they kept. A page is asked for once (a
+# claim in Redis: queued, running, done); the web waits for a page Celery is writing
+# (at most READ_AHEAD_WAIT_SECONDS) rather than write it twice, and writes itself what
+# is still missing, or a page whose task has not started (a worker busy elsewhere).
+# What Celery writes is stamped like any fragment: a dataset changed meanwhile is
+# written again, never served as it was. Without Redis or Celery the page is written on
+# request, as before.
 
 @dataclasses.dataclass(frozen=True)
 class CataloguePage:
@@ -287,22 +299,31 @@ class CataloguePage:
     page: int
     rows: int
 
+    def next(self) -> "CataloguePage":
+        return dataclasses.replace(self, page=self.page + 1)
+
     def claim_key(self) -> str:
         text = json.dumps(dataclasses.asdict(self), sort_keys=True)
         return (f"datasud:{tk.config.get('ckan.site_id')}:dcat-read-ahead:"
                 f"{hashlib.sha1(text.encode('utf-8')).hexdigest()}")
 
 
-READ_AHEAD_CLAIM_SECONDS = 60
+READ_AHEAD_CLAIM_SECONDS = 120
+READ_AHEAD_WAIT_SECONDS = 5.0
+QUEUED, RUNNING, DONE = "queued", "running", "done"
+
+
+def _read_ahead_on() -> bool:
+    return tk.asbool(tk.config.get("ckanext.datasud.dcat.read_ahead"))
 
 
 def read_ahead(next_page: CataloguePage) -> bool:
     """Queue the writing of ``next_page``'s Turtle on Celery, once (True when queued)."""
-    if not tk.asbool(tk.config.get("ckanext.datasud.dcat.read_ahead")):
+    if not _read_ahead_on():
         return False
     from ckanext.datasud import tasks
     try:
-        if not redis_client.connection().set(next_page.claim_key(), "1", nx=True, ex=READ_AHEAD_CLAIM_SECONDS):
+        if not redis_client.connection().set(next_page.claim_key(), QUEUED, nx=True, ex=READ_AHEAD_CLAIM_SECONDS):
             return False  # asked for already
         tasks.write_catalogue_page.apply_async(args=[dataclasses.asdict(next_page)], retry=False)
     except Exception:  # noqa: BLE001 - a cache's help: the page is written when asked for
@@ -311,18 +332,53 @@ def read_ahead(next_page: CataloguePage) -> bool:
     return True
 
 
+def read_ahead_state(page: CataloguePage) -> Optional[str]:
+    """``queued``, ``running`` or ``done`` when this page was read ahead, else None."""
+    if not _read_ahead_on():
+        return None
+    try:
+        state = redis_client.connection().get(page.claim_key())
+    except Exception:  # noqa: BLE001
+        return None
+    return state.decode() if isinstance(state, bytes) else state
+
+
+def _mark(page: CataloguePage, state: str) -> None:
+    try:
+        redis_client.connection().set(page.claim_key(), state, xx=True, ex=READ_AHEAD_CLAIM_SECONDS)
+    except Exception:  # noqa: BLE001 - the web then writes the page itself
+        log.warning("could not mark catalogue page %d %s", page.page, state, exc_info=True)
+
+
+def wait_for_read_ahead(page: CataloguePage) -> bool:
+    """When Celery is writing this page, wait until it is done (at most
+    READ_AHEAD_WAIT_SECONDS): True when it finished meanwhile (its texts are to be read
+    again)."""
+    if read_ahead_state(page) != RUNNING:
+        return False
+    deadline = time.monotonic() + READ_AHEAD_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(0.02)
+        state = read_ahead_state(page)
+        if state != RUNNING:
+            return state == DONE
+    return False
+
+
 def write_catalogue_page(page: CataloguePage) -> int:
     """Write and keep the Turtle of one catalogue page's datasets, as the anonymous
     reader's ``package_search`` lists them (Celery, :func:`read_ahead`); returns how
     many datasets the page has."""
-    since = modified_since_utc(page.modified_since) if page.modified_since else None
-    results = published_datasets({"ignore_auth": False, "user": ""}, {"q": page.q, "fq": page.fq},
-                                 page.page, since, rows=page.rows)["results"]
+    _mark(page, RUNNING)
     token = DCAT_AP_VERSION.set(dcat_ap_version(page.profiles))
     try:
+        since = modified_since_utc(page.modified_since) if page.modified_since else None
+        results = published_datasets({"ignore_auth": False, "user": ""}, {"q": page.q, "fq": page.fq},
+                                     page.page, since, rows=page.rows)["results"]
         dcat_fragments.fragments(page.profiles, results, page.fmt)
     finally:
         DCAT_AP_VERSION.reset(token)
+        _mark(page, DONE)
     return len(results)
 
 

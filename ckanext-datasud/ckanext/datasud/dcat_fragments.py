@@ -193,11 +193,12 @@ def _context(*parts: str) -> str:
 
 def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
                 compute: Callable[[dict], str],
-                before_computing: Optional[Callable[[int], None]] = None) -> list[str]:
+                before_computing: Optional[Callable[[int], bool]] = None) -> list[str]:
     """Each dataset's text in the Redis hash ``key``, in order: read back when its stamp
     is current, else ``compute(dataset_dict)`` and kept. Redis down: all computed.
     ``before_computing(n)`` is told how many texts are to be computed, before they are
-    (when there are some)."""
+    (when there are some); when it answers True, the kept texts are read again first
+    (another process may have written them meanwhile)."""
     records = _organisation_records({d["owner_org"] for d in dataset_dicts if d.get("owner_org")})
     stamps = [stamp(d, records[d["owner_org"]][1] if d.get("owner_org") in records else "", context)
               for d in dataset_dicts]
@@ -212,8 +213,11 @@ def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
     fresh: dict[str, bytes] = {}
     kept = [_decode(raw) for raw in stored]
     missing = sum(1 for current, (kept_stamp, _) in zip(stamps, kept) if kept_stamp != current)
-    if missing and before_computing is not None:
-        before_computing(missing)
+    if missing and before_computing is not None and before_computing(missing) and redis is not None:
+        try:
+            kept = [_decode(raw) for raw in redis.hmget(key, ids)]
+        except Exception:  # noqa: BLE001 - computed below, as they were missing
+            log.warning("kept texts unavailable (Redis): %s computed in full", key, exc_info=True)
     # the profiles write each organisation as read for the stamps: one query per page
     token = _page_organisations.set({gid: record for gid, (record, _) in records.items()})
     try:
@@ -233,7 +237,7 @@ def _kept_texts(key: str, dataset_dicts: list[dict], context: str,
 
 
 def fragments(profiles: list[str], dataset_dicts: list[dict], fmt: str = "ttl",
-              before_computing: Optional[Callable[[int], None]] = None) -> list[str]:
+              before_computing: Optional[Callable[[int], bool]] = None) -> list[str]:
     """Each dataset's Turtle, in order: from Redis when its stamp is current, else
     serialized now (and kept; ``before_computing`` as :func:`_kept_texts`)."""
     serializer = Serializer(profiles=profiles)
@@ -274,7 +278,7 @@ def structured_data(dataset_dict: dict, profiles: list[str]) -> str:
 
 
 def catalogue_turtle(profiles: list[str], dataset_dicts: list[dict], pagination_info: dict,
-                     fmt: str = "ttl", before_computing: Optional[Callable[[int], None]] = None) -> str:
+                     fmt: str = "ttl", before_computing: Optional[Callable[[int], bool]] = None) -> str:
     """One page of the catalogue in Turtle: the catalogue's triples, then the datasets'."""
     head = Serializer(profiles=profiles).serialize_catalog({}, [], _format="turtle",
                                                            pagination_info=pagination_info)

@@ -191,3 +191,17 @@ def test_a_broker_refusing_the_task_costs_the_page_nothing(one_dataset_a_page, s
     graph = Graph().parse(data=page(1), format="turtle")
     assert len(list(graph.subjects(RDF.type, DCAT.Dataset))) == 1
     assert len(serialized) == 1
+
+
+def test_pages_read_ahead_are_few_per_window_whatever_clients_ask(one_dataset_a_page, monkeypatch):
+    """Clients varying their query page after page cannot fill Celery's queue."""
+    queued = []
+    monkeypatch.setattr(tasks.write_catalogue_page, "apply_async", lambda args, **kw: queued.append(args[0]["q"]))
+    monkeypatch.setattr(dcat_endpoints, "READ_AHEAD_PER_WINDOW", 3)
+    monkeypatch.setattr(dcat_endpoints, "READ_AHEAD_WINDOW_SECONDS", 3600)
+    redis = redis_client.connection()
+    for word in ("vélo", "boucle", "comptages", "vélo boucle", "comptages vélo"):
+        for key in redis.scan_iter(f"datasud:{tk.config['ckan.site_id']}:dcat-fragments:*"):
+            redis.delete(key)  # each query's first page finds nothing kept
+        helpers.call_action("dcat_catalog_show", {"ignore_auth": False}, format="ttl", q=word, page=1)
+    assert queued == ["vélo", "boucle", "comptages"]

@@ -310,6 +310,11 @@ class CataloguePage:
 
 READ_AHEAD_CLAIM_SECONDS = 120
 READ_AHEAD_WAIT_SECONDS = 5.0
+#: Pages read ahead at most per READ_AHEAD_WINDOW_SECONDS and site: a harvester reads one
+#: or two a second; clients varying ``q`` or ``modified_since`` page after page cannot fill
+#: Celery's queue (the e-mails, file copies and reindexing go through it too).
+READ_AHEAD_PER_WINDOW = 30
+READ_AHEAD_WINDOW_SECONDS = 10
 QUEUED, RUNNING, DONE = "queued", "running", "done"
 
 
@@ -323,8 +328,18 @@ def read_ahead(next_page: CataloguePage) -> bool:
         return False
     from ckanext.datasud import tasks
     try:
-        if not redis_client.connection().set(next_page.claim_key(), QUEUED, nx=True, ex=READ_AHEAD_CLAIM_SECONDS):
+        redis = redis_client.connection()
+        if redis.exists(next_page.claim_key()):
             return False  # asked for already
+        window = (f"datasud:{tk.config.get('ckan.site_id')}:dcat-read-ahead-window:"
+                  f"{int(time.time()) // READ_AHEAD_WINDOW_SECONDS}")
+        pipe = redis.pipeline()
+        pipe.incr(window)
+        pipe.expire(window, READ_AHEAD_WINDOW_SECONDS * 2)
+        if pipe.execute()[0] > READ_AHEAD_PER_WINDOW:
+            return False  # enough pages read ahead for now: this one is written when asked for
+        if not redis.set(next_page.claim_key(), QUEUED, nx=True, ex=READ_AHEAD_CLAIM_SECONDS):
+            return False  # asked for meanwhile
         tasks.write_catalogue_page.apply_async(args=[dataclasses.asdict(next_page)], retry=False)
     except Exception:  # noqa: BLE001 - a cache's help: the page is written when asked for
         log.warning("could not read catalogue page %d ahead", next_page.page, exc_info=True)

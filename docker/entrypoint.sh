@@ -155,11 +155,11 @@ case "$1" in
         ;;
     gather)
         require_ini
-        exec ckan -c "$CKAN_INI" harvester gather-consumer
+        exec ckan -c "$CKAN_INI" datasud harvest-consumer gather
         ;;
     fetch)
         require_ini
-        exec ckan -c "$CKAN_INI" harvester fetch-consumer
+        exec ckan -c "$CKAN_INI" datasud harvest-consumer fetch
         ;;
     services-ready)
         wait_for 0 postgres solr redis

@@ -449,3 +449,133 @@ def test_pages_are_imported_while_the_gather_reads_the_next_ones(server, partner
     model.Session.remove()
     titles = _search(f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset')
     assert titles == sorted(f"Jeu de données n° {i} de la vitesse" for i in range(1, 25))
+
+
+# --- Commits that do not wait for the disk (harvesting/commits.py) --------------------
+
+def _wal(engine, what: str, since: str = "") -> str:
+    """A WAL position read from another connection: ``insert`` (what is written so far),
+    ``flush`` (what is on disk); with ``since``, the bytes from ``since`` to it."""
+    with engine.connect() as conn:
+        if since:
+            return conn.execute(sa.text(f"select pg_wal_lsn_diff(pg_current_wal_{what}_lsn(), :since)"),
+                                {"since": since}).scalar()
+        return str(conn.execute(sa.text(f"select pg_current_wal_{what}_lsn()")).scalar())
+
+
+def test_fetch_consumer_commits_without_waiting_and_is_durable_before_solr_and_at_each_record_end(
+        server, partner, solr, monkeypatch):
+    """DataSud's fetch consumer (``queueing.fetch_callback``, what `ckan datasud
+    harvest-consumer fetch` runs) imports each record with commits that do not wait for
+    the disk — every transaction it begins, and those only — and flushes PostgreSQL's WAL
+    past everything committed before a dataset's document is sent to Solr and when the
+    record is over. The job then finishes as with ckanext-harvest's own consumer: every
+    record added, published by convention, searchable."""
+    from sqlalchemy import event
+
+    from ckanext.harvest import queue
+    from ckanext.datasud.harvesting import queueing
+
+    records = 3
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, records + 1)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    queue.purge_queues()
+    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
+    job = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source["id"])
+    gather = queue.get_gather_consumer()
+    queue.gather_callback(gather, *next(gather.consume(queue.get_gather_queue_name())))
+
+    engine = solr._engine
+    settings, committed, at_solr = [], [], []
+
+    def began(session, transaction, connection):
+        settings.append(tuple(connection.exec_driver_sql(
+            "select setting, source from pg_settings where name = 'synchronous_commit'").one()))
+
+    def after_commit(session):
+        committed.append(_wal(engine, "insert"))
+
+    send = pysolr.Solr._send_request  # the spy's: requests are still counted
+
+    def sent(solr_, method, path="", body=None, headers=None, files=None):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+        if path.startswith("update") and '"dataset_type": "dataset"' in text:
+            at_solr.append(_wal(engine, "flush", since=committed[-1]))
+        return send(solr_, method, path, body, headers, files)
+
+    event.listen(model.meta.Session, "after_begin", began)
+    event.listen(model.meta.Session, "after_commit", after_commit)
+    monkeypatch.setattr(pysolr.Solr, "_send_request", sent)
+    fetch = queue.get_fetch_consumer()
+    at_end = []
+    try:
+        for _ in range(records):
+            queueing.fetch_callback(fetch, *next(fetch.consume(queue.get_fetch_queue_name())))
+            at_end.append(_wal(engine, "flush", since=committed[-1]))
+    finally:
+        event.remove(model.meta.Session, "after_begin", began)
+        event.remove(model.meta.Session, "after_commit", after_commit)
+
+    # every transaction of the records (harvest object's saves, dataset, activity,
+    # review…) committed without waiting: about ten per record
+    assert len(settings) >= 5 * records and set(settings) == {("off", "session")}, settings
+    # durable before Solr had the dataset, and at the end of each record
+    assert len(at_solr) == records and all(diff >= 0 for diff in at_solr), at_solr
+    assert all(diff >= 0 for diff in at_end), at_end
+
+    model.Session.remove()
+    model.Session.execute(sa.text("select 1"))  # a transaction outside a record: as configured
+    assert model.Session.execute(sa.text(
+        "select source from pg_settings where name = 'synchronous_commit'")).scalar() != "session"
+    model.Session.rollback()
+
+    helpers.call_action("harvest_jobs_run", {"user": site_user["name"]}, source_id=source["id"])
+    shown = helpers.call_action("harvest_job_show", {"user": site_user["name"]}, id=job["id"])
+    assert shown["status"] == "Finished"
+    assert shown["stats"].get("added") == records and not shown["stats"].get("errored")
+    model.Session.remove()
+    titles = _search(f'+owner_org:"{partner["org"]["id"]}" +dataset_type:dataset')
+    assert titles == sorted(f"Jeu de données n° {i} de la vitesse" for i in range(1, records + 1))
+
+
+def test_asynchronous_commits_only_within_made_durable_on_the_way_out_even_after_an_error():
+    """``commits.asynchronous``: a transaction begun inside commits without waiting, one
+    begun after is as configured again, whatever was rolled back meanwhile; on the way
+    out, an error included, the WAL is flushed past what was committed inside."""
+    from ckanext.datasud.harvesting import commits
+
+    engine = sa.create_engine(model.meta.engine.url)
+    setting = "select setting, source from pg_settings where name = 'synchronous_commit'"
+    model.Session.remove()  # connections taken inside, as the fetch consumer does
+    try:
+        with pytest.raises(RuntimeError):
+            with commits.asynchronous():
+                assert tuple(model.Session.execute(sa.text(setting)).one()) == ("off", "session")
+                model.Session.execute(sa.text("select pg_catalog.txid_current()"))  # a commit record
+                model.Session.commit()
+                written = _wal(engine, "insert")
+                assert tuple(model.Session.execute(sa.text(setting)).one()) == ("off", "session")
+                model.Session.rollback()
+                raise RuntimeError("the import failed")
+        assert _wal(engine, "flush", since=written) >= 0
+        for _ in range(3):
+            assert model.Session.execute(sa.text(setting)).one()[1] != "session"
+            model.Session.rollback()
+    finally:
+        engine.dispose()
+
+
+def test_asynchronous_commits_turned_off_by_configuration(monkeypatch):
+    """``ckanext.datasud.harvest.asynchronous_commits = false``: the consumer's
+    transactions commit as configured, each waiting for the disk."""
+    import ckan.plugins.toolkit as tk
+    from ckanext.datasud.harvesting import commits
+
+    monkeypatch.setitem(tk.config, "ckanext.datasud.harvest.asynchronous_commits", False)
+    model.Session.remove()
+    with commits.asynchronous():
+        source = model.Session.execute(sa.text(
+            "select source from pg_settings where name = 'synchronous_commit'")).scalar()
+        model.Session.rollback()
+    assert source != "session"

@@ -27,8 +27,9 @@ What it does, end to end, on this machine's real services:
 A run is timed from the creation of the harvest job to the moment every dataset is
 found by ``package_search``. The stages are ckanext-harvest's own consumers' code
 (``queue.gather_callback`` and ``queue.fetch_callback`` fed from the real Redis queues;
-for DataSud its gather consumer's callback, ``queueing.gather_callback``, which queues
-each page's records as the page is saved), called in the worker process instead of by
+for DataSud its consumers' callbacks, ``queueing.gather_callback``, which queues
+each page's records as the page is saved, and ``queueing.fetch_callback``, whose commits
+wait for the disk twice per record instead of about ten times), called in the worker process instead of by
 the consumer daemons, so that the process measured is the one doing the work (the
 ``--consumers`` helpers, when there are some, import during the gather); then
 ``harvest_jobs_run`` marks the job finished.
@@ -498,8 +499,8 @@ def _work(args: argparse.Namespace, side: dict[str, Any]) -> int:
 
 def start_consumers(args: argparse.Namespace) -> list[subprocess.Popen]:
     """The fetch consumers working beside the worker (``--consumers`` minus the worker
-    itself): each is ckanext-harvest's fetch consumer loop, as ``ckan harvester
-    fetch-consumer`` runs it, in a process of its own on this side's database and queue."""
+    itself): each is the fetch consumer loop the side deploys (:func:`fetch_callback`),
+    in a process of its own on this side's database and queue."""
     helpers = []
     for number in range(1, args.consumers):
         log = open(LOG / f"bench-{args.side}-consumer{number}.log", "w")
@@ -511,8 +512,8 @@ def start_consumers(args: argparse.Namespace) -> list[subprocess.Popen]:
 
 
 def consume(args: argparse.Namespace) -> int:
-    """A helper consumer: ckanext-harvest's fetch consumer loop (blocking on the Redis
-    queue) until the worker terminates it."""
+    """A helper consumer: the side's fetch consumer loop (blocking on the Redis queue)
+    until the worker terminates it."""
     side = SIDES[args.side]
     sys.path.insert(0, str(ROOT))
     import tests.harvesting  # noqa: F401
@@ -526,9 +527,10 @@ def consume(args: argparse.Namespace) -> int:
         if args.side == "datasud":
             tk.config["ckanext.datasud.harvest.allowed_hosts"] = args.allowed_host
         tk.config["ckan.search.solr_commit"] = args.solr_commit == "each"
+        callback = fetch_callback(args.side, queue)
         consumer = queue.get_fetch_consumer()
         for method, header, body in consumer.consume(queue.get_fetch_queue_name()):
-            queue.fetch_callback(consumer, method, header, body)
+            callback(consumer, method, header, body)
     return 0
 
 
@@ -551,13 +553,14 @@ def _import_all(queue, model, HarvestJob, job_id: str, fetch, redis, pending: in
     process imported."""
     from ckanext.harvest.model import HarvestObject
     key = queue.get_fetch_routing_key()
+    callback = fetch_callback(args.side, queue)
     handled, started = 0, time.perf_counter()
     while True:
         body = redis.lpop(key)
         if body is None:
             break
         redis.set(fetch.persistance_key(body), str(time.time()))  # as the consumer's loop does
-        queue.fetch_callback(fetch, queue.FakeMethod(body), fetch, body)
+        callback(fetch, queue.FakeMethod(body), fetch, body)
         handled += 1
         if handled % 500 == 0 and args.consumers == 1 and handled < pending:
             progress(args.side, f"run {number}: {handled}/{pending} imported "
@@ -569,6 +572,16 @@ def _import_all(queue, model, HarvestJob, job_id: str, fetch, redis, pending: in
         if not left:
             return handled
         time.sleep(0.05)
+
+
+def fetch_callback(side: str, queue):
+    """The fetch consumer's callback each side deploys: DataSud's makes each record's
+    commits durable at its end and before its dataset is indexed (``ckan datasud
+    harvest-consumer fetch``, harvesting/commits.py), stock's waits for the disk at each."""
+    if side == "datasud":
+        from ckanext.datasud.harvesting import queueing
+        return queueing.fetch_callback
+    return queue.fetch_callback
 
 
 def gather_callback(side: str, queue):
@@ -769,8 +782,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                              "by origin); slower")
     parser.add_argument("--consumers", type=int, default=1,
                         help="fetch consumers per side (1): the worker and N-1 more processes running "
-                             "ckanext-harvest's fetch consumer loop, as `ckan harvester fetch-consumer` "
-                             "started N times")
+                             "the side's fetch consumer loop (DataSud: `ckan datasud harvest-consumer "
+                             "fetch`; stock: `ckan harvester fetch-consumer`) started N times")
     args = parser.parse_args(argv)
     if args.datasets < 1 or args.page_size < 1 or args.consumers < 1:
         parser.error("--datasets, --page-size and --consumers must be positive")

@@ -77,9 +77,10 @@ BACKOFF_FIRST, BACKOFF_MAX, HEALTHY_AFTER = 1.0, 60.0, 60.0
 
 
 def consumer_command(kind: str) -> list[str]:
-    """One consumer process, run by the Python of this process: ckanext-harvest's fetch
-    consumer; for the gather, DataSud's (each page's records queued as it is read)."""
-    command = ["datasud", "gather-consumer"] if kind == "gather" else ["harvester", f"{kind}-consumer"]
+    """One consumer process, run by the Python of this process: DataSud's gather consumer
+    (each page's records queued as it is read) or fetch consumer (each record's commits
+    made durable at its end, harvesting/commits.py)."""
+    command = ["datasud", f"{kind}-consumer"]
     return [sys.executable, "-c", "import sys; from ckan.cli.cli import ckan; sys.exit(ckan())",
             "-c", tk.config["__file__"], *command]
 
@@ -92,6 +93,16 @@ def gather_consumer():
     from ckanext.datasud.harvesting import queueing
 
     queueing.consume_gather_queue()
+
+
+@datasud.command("fetch-consumer", hidden=True)
+def fetch_consumer():
+    """ckanext-harvest's fetch consumer, each record's commits made durable at its end and
+    before its dataset is indexed, not each on its own (harvesting/commits.py). Exits when
+    Redis goes away: run it through `ckan datasud harvest-consumer fetch`."""
+    from ckanext.datasud.harvesting import queueing
+
+    queueing.consume_fetch_queue()
 
 
 @datasud.command("harvest-consumer")

@@ -34,6 +34,7 @@ from ckan.model.domain_object import DomainObjectOperation
 from sqlalchemy import event, inspect
 
 from ckanext.datasud import catalogue_cache
+from ckanext.datasud.harvesting import commits
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def one_index_per_record() -> Iterator[None]:
         finally:
             _pending.reset(token)
             if pending:
+                commits.durable()  # on disk before Solr holds it
                 index(pending)
 
 

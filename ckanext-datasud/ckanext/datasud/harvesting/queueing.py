@@ -1,4 +1,5 @@
-"""Records queued for import page by page, while the gather goes on.
+"""DataSud's harvest consumers: records queued for import page by page while the gather
+goes on, and imported with commits that do not wait for the disk.
 
 ckanext-harvest's gather consumer sends a job's harvest objects to the fetch queue only
 once the whole gather is over: a partner's catalogue of forty Hydra pages is read page
@@ -13,6 +14,11 @@ one Solr commit first (:mod:`.indexing`). The last page is returned as before, w
 withdrawals, for the stock callback to queue (so a one-page catalogue is queued exactly
 as before). Outside the gather consumer (``ckan harvester run-test``, a test calling the
 gather stage) nothing is queued here: the caller imports what the gather returns.
+
+DataSud's fetch consumer (:func:`consume_fetch_queue`, run by ``ckan datasud
+harvest-consumer fetch``) is ckanext-harvest's, each record imported under
+:func:`.commits.asynchronous` (two commits per record wait for the disk instead of
+about ten).
 """
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
+
+from ckanext.datasud.harvesting import commits
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +61,27 @@ def consume_gather_queue() -> None:
     consumer = queue.get_gather_consumer()
     for method, header, body in consumer.consume(queue=queue.get_gather_queue_name()):
         gather_callback(consumer, method, header, body)
+
+
+def fetch_callback(channel, method, header, body):
+    """ckanext-harvest's fetch callback, the record's commits made durable at its end
+    and before its dataset reaches Solr, not each on its own (:mod:`.commits`)."""
+    import ckan.model as model
+    from ckanext.harvest import queue
+
+    model.Session.remove()  # the record's transactions on connections taken for it (as the callback ends)
+    with commits.asynchronous():
+        return queue.fetch_callback(channel, method, header, body)
+
+
+def consume_fetch_queue() -> None:
+    """What ``ckan harvester fetch-consumer`` does, with :func:`fetch_callback`."""
+    from ckanext.harvest import queue
+
+    logging.getLogger("amqplib").setLevel(logging.INFO)
+    consumer = queue.get_fetch_consumer()
+    for method, header, body in consumer.consume(queue=queue.get_fetch_queue_name()):
+        fetch_callback(consumer, method, header, body)
 
 
 def queue_page(object_ids: list[str]) -> list[str]:

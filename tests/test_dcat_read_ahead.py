@@ -99,6 +99,7 @@ def serialized(monkeypatch) -> list[str]:
 
 def test_celery_writes_the_next_pages_while_the_harvester_reads(one_dataset_a_page, celery_worker, serialized,
                                                                  monkeypatch):
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.read_ahead_pages", "1")
     first, second, third, fourth = listed()
     assert not any(kept(d) for d in (first, second, third, fourth))
 
@@ -120,6 +121,25 @@ def test_celery_writes_the_next_pages_while_the_harvester_reads(one_dataset_a_pa
     # what the worker wrote is what the page writes at once, without anything kept
     monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.fragment_cache", "false")
     assert isomorphic(Graph().parse(data=text, format="turtle"), Graph().parse(data=page(2), format="turtle"))
+
+
+def test_as_many_pages_are_read_ahead_as_celery_has_processes(one_dataset_a_page, celery_worker, serialized):
+    """The default, two pages ahead: while the harvester waits for one, the other is
+    written on the other core; never past the last page."""
+    assert dcat_endpoints.pages_ahead() == 2
+    first, second, third, fourth = listed()
+    page(1)
+    assert serialized == [first["id"]]
+    assert claimed(2) and claimed(3) and not claimed(4)
+    wait_until_kept(second)
+    wait_until_kept(third)
+    page(2)
+    assert claimed(4) and not claimed(5)
+    wait_until_kept(fourth)
+    for number in (3, 4):
+        page(number)
+    assert serialized == [first["id"]]  # pages 2 to 4 served from what the worker kept
+    assert not claimed(5)  # there is no page 5
 
 
 def claim(number: int, state: str) -> str:
@@ -192,6 +212,7 @@ def test_pages_read_ahead_are_few_per_window_whatever_clients_ask(one_dataset_a_
     queued = []
     monkeypatch.setattr(tasks.write_catalogue_page, "apply_async", lambda args, **kw: queued.append(args[0]["q"]))
     monkeypatch.setattr(dcat_endpoints, "READ_AHEAD_PER_WINDOW", 3)
+    monkeypatch.setitem(tk.config, "ckanext.datasud.dcat.read_ahead_pages", "1")  # a page per query
     monkeypatch.setattr(dcat_endpoints, "READ_AHEAD_WINDOW_SECONDS", 3600)
     redis = redis_client.connection()
     for word in ("vélo", "boucle", "comptages", "vélo boucle", "comptages vélo"):

@@ -223,13 +223,12 @@ def _catalogue(context: dict, data_dict: dict) -> str:
                 tk.config.get("ckanext.dcat.expose_subcatalogs")):
             this_page = CataloguePage(fmt, chosen, data_dict.get("q") or "", data_dict.get("fq") or "",
                                       since.isoformat() if since else None, page, per_page())
-            last = not paging.get("next")
-            if not last and read_ahead_state(this_page) is not None:
-                read_ahead(this_page.next())  # a harvester's export under way: keep a page ahead
+            last_page = max(1, math.ceil(int(query["count"]) / per_page()))
+            if read_ahead_state(this_page) is not None:
+                read_ahead_after(this_page, last_page)  # a harvester's export under way: keep pages ahead
 
             def before_computing(_missing: int) -> bool:
-                if not last:
-                    read_ahead(this_page.next())
+                read_ahead_after(this_page, last_page)
                 return wait_for_read_ahead(this_page)
 
             return dcat_fragments.catalogue_turtle(chosen, query["results"], paging, fmt, before_computing)
@@ -275,12 +274,13 @@ def dcat_dataset_show(up_func, context, data_dict):
         DCAT_AP_VERSION.reset(token)
 
 
-# --- Reading ahead: the next page written by Celery while this one is --------------------
+# --- Reading ahead: the next pages written by Celery while this one is -------------------
 # A harvester reads the catalogue page after page. When a page finds datasets whose
 # Turtle is not kept (Redis emptied, the code that writes it changed, a catalogue of new
-# datasets), a Celery worker is asked to write the next page's; from then on each page
-# the harvester reads asks for the one after it, so Celery's workers stay a page ahead
-# on the other cores while the web serves what they kept. A page is asked for once (a
+# datasets), a Celery worker is asked to write the next pages' (as many as
+# ckanext.datasud.dcat.read_ahead_pages, 2: one per worker process); from then on each
+# page the harvester reads asks for those after it, so Celery's workers stay ahead on
+# every core while the web serves what they kept. A page is asked for once (a
 # claim in Redis: queued, running, done); the web waits for a page Celery is writing
 # (at most READ_AHEAD_WAIT_SECONDS) rather than write it twice, and writes itself what
 # is still missing, or a page whose task has not started (a worker busy elsewhere).
@@ -320,6 +320,18 @@ QUEUED, RUNNING, DONE = "queued", "running", "done"
 
 def _read_ahead_on() -> bool:
     return tk.asbool(tk.config.get("ckanext.datasud.dcat.read_ahead"))
+
+
+def pages_ahead() -> int:
+    return max(1, tk.asint(tk.config.get("ckanext.datasud.dcat.read_ahead_pages") or 1))
+
+
+def read_ahead_after(page: CataloguePage, last_page: int) -> None:
+    """Queue the writing of the pages after ``page`` (``ckanext.datasud.dcat.read_ahead_pages``
+    of them, as many as Celery has processes, none past ``last_page``): while the
+    harvester waits for one, the others are written on the other cores."""
+    for number in range(page.page + 1, min(last_page, page.page + pages_ahead()) + 1):
+        read_ahead(dataclasses.replace(page, page=number))
 
 
 def read_ahead(next_page: CataloguePage) -> bool:

@@ -30,6 +30,7 @@ SKOS, extents by URI or as WKT/GeoJSON/GML, DataSud's own terms) for
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from contextvars import ContextVar
@@ -407,6 +408,22 @@ def schema_org(g, dataset_dict: dict, dataset_ref) -> None:
             g.add((node, SCHEMA.contentUrl, Literal(url)))
 
 
+@functools.lru_cache(maxsize=256)
+def _box_and_centroid(spatial: str) -> Optional[tuple[str, str]]:
+    """A dataset's extent as a WKT bounding box and centroid (None when it is not a
+    usable geometry). Kept per process: datasets share extents (the region, its
+    départements, its communes), and checking a geometry is a tenth of a dataset's Turtle."""
+    extent = geometry.to_geojson(spatial)
+    if not extent:
+        return None
+    from shapely.geometry import shape
+    geom = shape(extent)
+    minx, miny, maxx, maxy = geom.bounds
+    centre = geom.centroid
+    return (f"POLYGON(({minx} {miny}, {maxx} {miny}, {maxx} {maxy}, {minx} {maxy}, {minx} {miny}))",
+            f"POINT({centre.x:.6f} {centre.y:.6f})")
+
+
 class DataSudDCATProfile(RDFProfile):
 
     def parse_dataset(self, dataset_dict, dataset_ref):
@@ -424,10 +441,12 @@ class DataSudDCATProfile(RDFProfile):
             schema_org(g, dataset_dict, dataset_ref)
             return
 
+        # each resource's distribution node, as ckanext-dcat's profile named it
+        distributions = [(resource, URIRef(resource_uri(resource))) for resource in dataset_dict.get("resources", [])]
         for slug in _themes(dataset_dict):
             g.add((dataset_ref, DCAT.theme, URIRef(vocabularies.THEMES_BY_SLUG[slug].eu_theme_uri)))
             self._datasud_theme(dataset_ref, slug)
-        self._datasud_terms(dataset_dict, dataset_ref)
+        self._datasud_terms(dataset_dict, dataset_ref, distributions)
         if dataset_dict.get("inspire_theme"):
             g.add((dataset_ref, DCAT.theme, URIRef(dataset_dict["inspire_theme"])))
         for theme in g.objects(dataset_ref, DCAT.theme):
@@ -450,8 +469,7 @@ class DataSudDCATProfile(RDFProfile):
 
         reference = dataset_dict.get("publication_mode") == "reference"
         dataset_licence = licences.licence_uri(dataset_dict.get("license_id"))
-        for resource in dataset_dict.get("resources", []):
-            distribution = URIRef(resource_uri(resource))
+        for resource, distribution in distributions:
             if (dataset_ref, DCAT.distribution, distribution) not in g:
                 continue
             licence = licences.licence_uri(resource.get("license")) or dataset_licence
@@ -469,6 +487,7 @@ class DataSudDCATProfile(RDFProfile):
                 g.add((distribution, DCAT.downloadURL, URIRef(url)))
         for distribution in list(g.objects(dataset_ref, DCAT.distribution)):
             self._typed_distribution_values(distribution)
+        self._decimal_byte_sizes()
         self._languages(dataset_ref)
         self._organisation(dataset_dict, dataset_ref)
         self._documents(dataset_dict, dataset_ref)
@@ -564,20 +583,16 @@ class DataSudDCATProfile(RDFProfile):
         INSPIRE conformity as dct:conformsTo the interoperability regulation, the INSPIRE
         resource type and the ISO 19115 topic categories (dct:subject) of its themes."""
         g = self.g
-        extent = geometry.to_geojson(dataset_dict.get("spatial")) if dataset_dict.get("spatial") else None
-        if extent:
-            from shapely.geometry import shape
-            minx, miny, maxx, maxy = shape(extent).bounds
-            box = (f"POLYGON(({minx} {miny}, {maxx} {miny}, {maxx} {maxy}, {minx} {maxy}, {minx} {miny}))")
+        box_and_centroid = _box_and_centroid(str(dataset_dict["spatial"])) if dataset_dict.get("spatial") else None
+        if box_and_centroid:
+            box, centroid = box_and_centroid
             for place in g.objects(dataset_ref, DCT.spatial):
                 if not list(g.objects(place, LOCN.geometry)):
                     continue
                 if not list(g.objects(place, DCAT.bbox)):
                     g.add((place, DCAT.bbox, Literal(box, datatype=GSP.wktLiteral)))
                 if not list(g.objects(place, DCAT.centroid)):
-                    centre = shape(extent).centroid
-                    g.add((place, DCAT.centroid, Literal(f"POINT({centre.x:.6f} {centre.y:.6f})",
-                                                         datatype=GSP.wktLiteral)))
+                    g.add((place, DCAT.centroid, Literal(centroid, datatype=GSP.wktLiteral)))
         geographic = bool(dataset_dict.get("inspire_theme") or dataset_dict.get("inspire_conformity"))
         if dataset_dict.get("inspire_conformity") == "conformant":
             g.add((dataset_ref, DCT.conformsTo, INSPIRE_REGULATION))
@@ -606,7 +621,7 @@ class DataSudDCATProfile(RDFProfile):
         g.add((scheme, RDF.type, SKOS.ConceptScheme))
         g.add((scheme, DCT.title, Literal("Thèmes DataSud", lang="fr")))
 
-    def _datasud_terms(self, dataset_dict, dataset_ref) -> None:
+    def _datasud_terms(self, dataset_dict, dataset_ref, distributions) -> None:
         """What DCAT-AP and GeoDCAT-AP have no term for, in DataSud's namespace
         (``<site_url>/ns#``): publication mode, granularity, level of the geographic
         coverage (its code is the dct:identifier of the dct:spatial node), INSPIRE
@@ -618,8 +633,7 @@ class DataSudDCATProfile(RDFProfile):
                           ("spatial_level", "spatialLevel"), ("inspire_conformity", "inspireConformity")):
             if dataset_dict.get(key):
                 g.add((dataset_ref, ns[name], Literal(dataset_dict[key])))
-        for resource in dataset_dict.get("resources", []):
-            distribution = URIRef(resource_uri(resource))
+        for resource, distribution in distributions:
             if (dataset_ref, DCAT.distribution, distribution) not in g:
                 continue
             for key, name in (("resource_type", "resourceType"), ("document_kind", "documentKind"),
@@ -662,9 +676,13 @@ class DataSudDCATProfile(RDFProfile):
                 algorithm = SPDX["checksumAlgorithm_" + name]
                 g.add((checksum, SPDX.algorithm, algorithm))
                 g.add((algorithm, RDF.type, SPDX.ChecksumAlgorithm))
-        # xsd:decimal, as SEMIC's DCAT-AP SHACL shapes (2.1.1 and 3.0.0) check it. ckanext-dcat's
-        # DCAT-AP 3 profile rewrites every byteSize of the graph as xsd:nonNegativeInteger each
-        # time it adds a dataset, so the whole graph is set back here, after it.
+
+    def _decimal_byte_sizes(self):
+        """Byte sizes as xsd:decimal, as SEMIC's DCAT-AP SHACL shapes (2.1.1 and 3.0.0)
+        check them. ckanext-dcat's DCAT-AP 3 profile rewrites every byteSize of the graph
+        as xsd:nonNegativeInteger each time it adds a dataset, so the whole graph is set
+        back here, after it."""
+        g = self.g
         for subject, _, value in list(g.triples((None, DCAT.byteSize, None))):
             if value.datatype != XSD.decimal:
                 g.remove((subject, DCAT.byteSize, value))

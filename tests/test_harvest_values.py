@@ -336,6 +336,30 @@ def test_plain_text_kept_as_written(written):
     assert values.plain_text(written) == (written, None)
 
 
+@pytest.mark.parametrize("written,kept", [
+    # ArcGIS Hub's descriptions: nested divs and spans with styles, entities
+    ("<div style='text-align:Left;'><div><div><p><span>Réseau routier&nbsp;: tronçons.</span></p></div></div></div>",
+     "Réseau routier : tronçons."),
+    ("<p>Premier paragraphe.</p><p>Second,<br />sur deux lignes.</p>",
+     "Premier paragraphe.\n\nSecond,\nsur deux lignes."),
+    ("<ul><li>routes</li><li>ponts</li></ul>", "- routes\n- ponts"),
+    ('Voir <a href="https://www.cd04.example/sig">le site du SIG</a>.',
+     "Voir [le site du SIG](https://www.cd04.example/sig)."),
+    ('<a href="https://x.example/a">https://x.example/a</a>', "https://x.example/a"),
+    ('<a href="javascript:alert(1)">cliquer</a> ici', "cliquer ici"),  # only web and mailto links
+    ("<p>Texte</p><script>alert('x')</script><style>p {color: red}</style>", "Texte"),
+    ("<p>   </p>", None),
+])
+def test_html_descriptions_written_out_as_markdown_text(written, kept):
+    value, note = values.description(written)
+    assert value == kept and "description en HTML réécrite en texte" in note
+
+
+@pytest.mark.parametrize("written", ["Débit < 5 m3/s et > 1 m3/s", "**Markdown** de udata\n\n- un", "", None])
+def test_descriptions_without_html_kept_as_written(written):
+    assert values.description(written) == (written, None)
+
+
 def test_a_title_of_html_tags_only_is_no_title():
     settings = SourceSettings(source_id="s", source_type="datasud_dcat", title="Source", url="https://x.example/",
                               owner_org="org", default_themes=("economie",))

@@ -14,6 +14,10 @@ Reading catalogues (our own gather, in place of the stock one):
   ``application/json``, Turtle as ``text/plain``): :func:`syntaxes`. A document that is
   not RDF (a CSW answer, an HTML page, plain JSON) is a French gather error saying what
   was found;
+- a DCAT-US catalogue (Project Open Data's ``data.json``: ArcGIS Hub's first feed,
+  Socrata, DKAN) is read as the DCAT graph it describes (:mod:`.dcat_us`);
+- exporters' slips that lose nothing are repaired (:func:`repaired`): misspelled DCAT
+  predicates (ArcGIS Hub's ``dcat:accessUrl``), a publisher given as a bare name;
 - relative URIs (``rdf:about="dataset/42"``, ``#ds1``) are resolved against the page's
   URL, before becoming guids;
 - a Hydra page that cannot be read keeps the pages read before it, and says which page
@@ -44,14 +48,14 @@ from typing import Any, Optional
 import ckan.model as model
 import ckan.plugins as p
 import rdflib
-from rdflib.namespace import DCTERMS, RDF, Namespace
+from rdflib.namespace import DCTERMS, FOAF, RDF, Namespace
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.dcat.processors import RDFParser
 from ckanext.harvest.model import HarvestObject
 
 from ckanext.datasud import dcat as dcat_profile
-from ckanext.datasud.harvesting import download, mapping, queueing, records, safety
+from ckanext.datasud.harvesting import dcat_us, download, mapping, queueing, records, safety
 from ckanext.datasud.harvesting.base import DataSudHarvesterMixin
 
 log = logging.getLogger(__name__)
@@ -160,13 +164,23 @@ def syntaxes(text: str, media_type: Optional[str], configured: Optional[str] = N
 
 def not_rdf_message(url: str, what: str) -> str:
     return (f"Le catalogue {url} n'est pas un document RDF (DCAT) : {what}. Un catalogue DCAT en RDF/XML, "
-            "Turtle ou JSON-LD est attendu (pour un serveur CSW, choisissez une source de type CSW).")
+            "Turtle ou JSON-LD, ou DCAT-US (data.json), est attendu (pour un serveur CSW, choisissez une "
+            "source de type CSW).")
 
 
 def read_graph(content: bytes, text: str, media_type: Optional[str], url: str,
                configured: Optional[str] = None) -> rdflib.ConjunctiveGraph:
-    """The RDF graph of a downloaded page, relative URIs resolved against ``url``;
-    :class:`safety.HarvestFetchError` with a French message otherwise."""
+    """The RDF graph of a downloaded page, relative URIs resolved against ``url``, a
+    DCAT-US ``data.json`` read as DCAT (:mod:`.dcat_us`), exporters' slips repaired
+    (:func:`repaired`); :class:`safety.HarvestFetchError` with a French message otherwise."""
+    dcat_us_catalogue = dcat_us.parse(text)
+    if dcat_us_catalogue is not None:
+        return dcat_us.graph(dcat_us_catalogue, url)
+    return repaired(_parsed(content, text, media_type, url, configured))
+
+
+def _parsed(content: bytes, text: str, media_type: Optional[str], url: str,
+            configured: Optional[str]) -> rdflib.ConjunctiveGraph:
     try:
         candidates = syntaxes(text, media_type, configured)
     except NotRDF as e:
@@ -186,6 +200,32 @@ def read_graph(content: bytes, text: str, media_type: Optional[str], url: str,
         except Exception as e:  # rdflib's parsers raise many kinds of errors
             first_error = first_error or f"Catalogue illisible (RDF mal formé) : {e}"
     raise safety.HarvestFetchError(first_error)
+
+
+# DCAT predicates as exporters misspell them (ArcGIS Hub's DCAT-AP feed writes
+# dcat:accessUrl): read as the DCAT ones, which are what profiles look for.
+MISSPELLED = {DCAT.accessUrl: DCAT.accessURL, DCAT.downloadUrl: DCAT.downloadURL,
+              DCAT.landingpage: DCAT.landingPage, DCAT.mediatype: DCAT.mediaType}
+AGENTS = (DCTERMS.publisher, DCTERMS.creator, DCTERMS.rightsHolder)
+
+
+def repaired(graph: rdflib.Graph) -> rdflib.Graph:
+    """The graph with slips that lose nothing when read as meant: misspelled DCAT
+    predicates (:data:`MISSPELLED`), and an agent given as its bare name (ArcGIS Hub's
+    ``"dct:publisher": "Ville de …"``) made an agent with that ``foaf:name``."""
+    for wrong, right in MISSPELLED.items():
+        for subject, value in list(graph.subject_objects(wrong)):
+            graph.add((subject, right, value))
+            graph.remove((subject, wrong, value))
+    for predicate in AGENTS:
+        for subject, name in list(graph.subject_objects(predicate)):
+            if isinstance(name, rdflib.Literal) and str(name).strip():
+                agent = rdflib.BNode()
+                graph.remove((subject, predicate, name))
+                graph.add((subject, predicate, agent))
+                graph.add((agent, RDF.type, FOAF.Agent))
+                graph.add((agent, FOAF.name, rdflib.Literal(str(name).strip(), lang=name.language)))
+    return graph
 
 
 def hydra_total(graph: rdflib.Graph) -> Optional[int]:
@@ -246,7 +286,8 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         return {
             "name": "datasud_dcat",
             "title": "Catalogue DCAT",
-            "description": "Catalogue DCAT-AP d'un partenaire (RDF/XML, Turtle ou JSON-LD, paginé Hydra).",
+            "description": "Catalogue DCAT-AP d'un partenaire (RDF/XML, Turtle ou JSON-LD, paginé Hydra) "
+                           "ou DCAT-US (data.json d'ArcGIS Hub, Socrata, DKAN).",
         }
 
     # Gather: the stock loop over Hydra pages, with DataSud's reading of each page.

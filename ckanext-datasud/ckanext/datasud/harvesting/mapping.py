@@ -198,11 +198,15 @@ def to_datasud(record: dict[str, Any], settings: SourceSettings, landing_page: O
     warnings: list[str] = list(record.get(WARNINGS) or [])
     if title != written_title:
         warnings.append(warning(record, "titre", written_title, values.plain_text(written_title)[1]))
+    written_notes = (value("notes") or "").strip()
+    notes, note = values.description(written_notes)
+    if note:
+        warnings.append(warning(record, "description", written_notes, note))
     dataset: dict[str, Any] = {
         "type": "dataset",
         "title": title,
         "name": record.get("name"),
-        "notes": (value("notes") or "").strip() or title,
+        "notes": (notes or "").strip() or title,
         "owner_org": settings.owner_org,
         "publication_mode": settings.publication_mode,
         "tags": tags(record, warnings),

@@ -18,6 +18,7 @@ import calendar
 import datetime as dt
 import html
 import re
+from html.parser import HTMLParser
 from typing import Iterable, Optional
 from urllib.parse import urlsplit
 
@@ -42,6 +43,79 @@ def plain_text(value: Optional[str]) -> Noted:
     cleaned = HTML_TAG.sub(" ", html.unescape(cleaned))  # "&lt;b&gt;" written as text
     cleaned = " ".join(cleaned.split())
     return (cleaned or None), "balises HTML retirées (elles ne sont pas permises dans ce champ)."
+
+
+class _MarkdownWriter(HTMLParser):
+    """HTML written out as Markdown text: paragraphs and line breaks, list items, links;
+    every other tag dropped, its text kept (scripts' and styles' dropped too)."""
+
+    BLOCKS = {"p", "div", "section", "article", "header", "footer", "blockquote", "pre", "table", "tr",
+              "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+    HIDDEN = {"script", "style", "head", "title", "noscript"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.hidden = 0
+        self.link: Optional[tuple[str, list[str]]] = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.HIDDEN:
+            self.hidden += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+        elif tag == "a" and self.link is None:
+            href = (dict(attrs).get("href") or "").strip()
+            if re.match(r"^(https?://|mailto:)\S+$", href, re.IGNORECASE):
+                self.link = (href, [])
+
+    def handle_endtag(self, tag):
+        if tag in self.HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n\n")
+        elif tag == "a" and self.link is not None:
+            href, words = self.link
+            self.link = None
+            text = " ".join("".join(words).split())
+            self.parts.append(href if not text or text == href else f"[{text}]({href})")
+
+    def handle_data(self, data):
+        if self.hidden:
+            return
+        text = re.sub(r"\s+", " ", data)
+        (self.link[1] if self.link is not None else self.parts).append(text)
+
+    def text(self) -> str:
+        if self.link is not None:
+            self.handle_endtag("a")
+        lines = [line.strip() for line in "".join(self.parts).split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def description(value: Optional[str]) -> Noted:
+    """A description as the dataset page renders it (Markdown): one written in HTML
+    (ArcGIS Hub's, CMSs') is written out as text, its paragraphs, line breaks, list items
+    and links kept, its other tags dropped (CKAN would drop them all, paragraphs run
+    together)."""
+    if value is None:
+        return None, None
+    text = str(value)
+    if not HTML_TAG.search(text):
+        return text, None
+    writer = _MarkdownWriter()
+    writer.feed(text)
+    writer.close()
+    written = writer.text()
+    if written.split() == text.split():  # "a < b > c": text, not tags
+        return text, None
+    return (written or None), "description en HTML réécrite en texte (paragraphes, listes et liens gardés)."
 
 
 # --- Media types and formats ---------------------------------------------------------
@@ -395,12 +469,21 @@ FREQUENCY_ALIASES = {
 }
 
 
+# ISO 8601 repeating intervals, as DCAT-US (Project Open Data) writes accrualPeriodicity.
+ISO_FREQUENCIES = {
+    "R/PT1S": "CONT", "R/PT1M": "CONT", "R/PT1H": "CONT",
+    "R/P1D": "DAILY", "R/P1W": "WEEKLY", "R/P7D": "WEEKLY", "R/P1M": "MONTHLY", "R/P3M": "QUARTERLY",
+    "R/P6M": "ANNUAL_2", "R/P1Y": "ANNUAL", "R/P12M": "ANNUAL", "R/P2Y": "BIENNIAL",
+}
+
+
 def frequency(value: Optional[str]) -> Optional[str]:
     """The EU frequency URI DataSud stores for ``value``: that URI (any case, a trailing
     slash; another vocabulary's URI is read by its last segment), its code (``ANNUAL``, ``annual``), its French or English label in the
     vocabulary (« Annuelle », « Annual »), or another name of it (``FREQUENCY_ALIASES``:
     « annuel », ISO 19115's ``annually``, the SCDL's « Mensuelle ou plusieurs fois par
-    mois »); ``None`` when nothing matches."""
+    mois »), an ISO 8601 repeating interval (DCAT-US's ``R/P1M``); ``None`` when nothing
+    matches."""
     from ckanext.datasud import vocabularies
     if not isinstance(value, str) or not value.strip():
         return None
@@ -410,6 +493,9 @@ def frequency(value: Optional[str]) -> Optional[str]:
         # http://purl.org/cld/freq/monthly, INSPIRE's …/MaintenanceFrequency/annually)
         text = text.rstrip("/").rsplit("/", 1)[-1]
     known = {term.value.rsplit("/", 1)[-1]: term for term in vocabularies.FREQUENCIES}
+    iso = ISO_FREQUENCIES.get(re.sub(r"\s+", "", text).upper())
+    if iso:
+        return known[iso].value
     if text.upper() in known:
         return known[text.upper()].value
     folded = _folded(text)

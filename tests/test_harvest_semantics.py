@@ -82,6 +82,30 @@ def test_keywords_give_themes_only_when_nothing_else_does():
     assert mapping.themes_for([], ["sentiers"]) == []
 
 
+@pytest.mark.parametrize("value, slugs", [
+    # Opendatasoft's default themes, French and English: one label listing several subjects
+    ("Transports, Déplacements", ["mobilite-transports"]),
+    ("Administration, Gouvernement, Finances publiques, Citoyenneté", ["administration", "citoyennete"]),
+    ("Aménagement du territoire, Urbanisme, Bâtiments, Equipements, Logement",
+     ["amenagement-urbanisme", "equipements-logement"]),
+    ("Economie, Business, PME, Développement économique, Emploi", ["economie", "formation-emploi"]),
+    ("Education, Formation, Recherche, Enseignement", ["formation-emploi", "sciences-recherche"]),
+    ("Hébergement, Hôtellerie", ["culture-tourisme"]),
+    ("Services sociaux", ["social-sante-sports"]),
+    ("Transport, Mobility", ["mobilite-transports"]),
+    ("Administration, Government, Public finances, Citizenship", ["administration", "citoyennete"]),
+    # a whole label the tables know is read whole, not part by part
+    ("Agriculture, pêche, sylviculture et alimentation", ["agriculture"]),
+    ("Divers, Autres", []),
+])
+def test_a_free_text_theme_listing_several_subjects_is_read_part_by_part(value, slugs):
+    assert mapping.themes_for([value]) == slugs
+
+
+def test_a_theme_uri_is_never_split():
+    assert mapping.themes_for(["https://x.example/themes/transports,environnement"]) == []
+
+
 def test_inspire_theme_by_uri_or_label():
     assert mapping.inspire_theme_for(["Altitude"]) == "http://inspire.ec.europa.eu/theme/el"
     assert mapping.inspire_theme_for(["Protected sites"]) == "http://inspire.ec.europa.eu/theme/ps"

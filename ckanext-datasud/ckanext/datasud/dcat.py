@@ -219,6 +219,17 @@ def stable(g, nodes) -> list:
     return sorted(nodes, key=key)
 
 
+def _known_format(value) -> Optional[str]:
+    """CKAN's label of a format written as a literal (``shp``, ``geojson``): what the
+    publisher says the file is, which ckanext-dcat replaces by the label of the media
+    type when there is one (a zipped Shapefile served as ``application/zip`` would read
+    « ZIP »); ``None`` for a media type, a URI or a label CKAN does not know."""
+    if not isinstance(value, Literal) or "/" in str(value) or not str(value).strip():
+        return None
+    known = tk.h.resource_formats().get(str(value).strip().lower().lstrip("."))
+    return known[1] if known else None
+
+
 def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
     """Languages, themes, licences, publisher, extent and DataSud's terms of a record."""
     read_texts(g, dataset_ref, dataset_dict)
@@ -240,6 +251,9 @@ def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
             chosen = pick_literal(g.objects(distribution, predicate))
             if chosen is not None:
                 resource[key] = str(chosen)
+        written_format = _known_format(g.value(distribution, DCT["format"]))
+        if written_format:
+            resource["format"] = written_format
         terms = datasud_terms(g, distribution)
         for key, name in (("resource_type", "resourceType"), ("document_kind", "documentKind"),
                           ("document_date", "documentDate")):

@@ -109,6 +109,14 @@ KEYWORDS = {
     "environnement": "environnement-climat", "climat": "environnement-climat", "environment": "environnement-climat",
     "biodiversite": "environnement-climat", "eau": "environnement-climat", "risques": "environnement-climat",
     "air": "environnement-climat", "nature": "environnement-climat",
+    # Opendatasoft's default themes, split on their commas (French and English)
+    "services sociaux": "social-sante-sports", "hebergement": "culture-tourisme", "hotellerie": "culture-tourisme",
+    "developpement economique": "economie", "pme": "economie", "recherche et innovation": "sciences-recherche",
+    "government": "administration", "public finances": "administration", "citizenship": "citoyennete",
+    "mobility": "mobilite-transports", "heritage": "culture-tourisme", "employment": "formation-emploi",
+    "training": "formation-emploi", "research": "sciences-recherche", "urban planning": "amenagement-urbanisme",
+    "housing": "equipements-logement", "social services": "social-sante-sports", "leisure": "culture-tourisme",
+    "accommodation": "culture-tourisme",
 }
 
 
@@ -194,8 +202,18 @@ def slugs_for(values: Iterable[str], keywords: Iterable[str] = ()) -> list[str]:
     own = _unique(datasud_slug(v) for v in values)
     if own:
         return own
-    found = _unique(slug_for(v) for v in values)
+    found = _unique(slug for v in values for slug in _value_slugs(v))
     return found or _unique(keyword_slug(k) for k in keywords)
+
+
+def _value_slugs(value: str) -> list[Optional[str]]:
+    """The DataSud themes of one value: the value's own, else, for free text listing
+    several subjects (Opendatasoft's themes: « Transports, Déplacements »,
+    « Administration, Gouvernement, Finances publiques, Citoyenneté »), each part's."""
+    slug = slug_for(value)
+    if slug or value.startswith(("http://", "https://")):
+        return [slug]
+    return [slug_for(part) for part in re.split(r"[,;/|]", value) if part.strip()]
 
 
 def inspire_theme_for(values: Iterable[str]) -> Optional[str]:

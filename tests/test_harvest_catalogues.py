@@ -16,7 +16,7 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.datasud.harvesting import dcat, records, reports
+from ckanext.datasud.harvesting import dcat, records, reports, safety
 from ckanext.datasud.harvesting.safety import HarvestFetchError
 from tests import factories
 from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, object_errors, \
@@ -402,6 +402,30 @@ def test_relative_uris_resolved_in_each_syntax():
     ttl = "<dataset/7> a <http://www.w3.org/ns/dcat#Dataset> ."
     graph = dcat.read_graph(ttl.encode(), ttl, "text/plain", "https://geo.example/cat/page")
     assert {str(s) for s in graph.subjects()} == {"https://geo.example/cat/dataset/7"}
+
+
+@pytest.mark.parametrize("content_type, content, expected", [
+    # Windows-1252 declared as ISO-8859-1 (French exporters: ’ and œ), without charset
+    ("application/xml", '<?xml version="1.0" encoding="ISO-8859-1"?><a>L’état œuvre</a>'.encode("cp1252"),
+     '<?xml version="1.0" encoding="ISO-8859-1"?><a>L’état œuvre</a>'),
+    ("text/turtle; charset=ISO-8859-1", "« Hyères »".encode("latin-1"), "« Hyères »"),
+    ("text/turtle", "\ufeff@prefix é".encode("utf-8"), "@prefix é"),  # a byte-order mark
+    ("text/turtle; charset=bogus", "é".encode("utf-8"), "é"),  # an unknown charset
+    ("application/json; charset=utf-8", "é".encode("latin-1"), "é"),  # a wrong one
+    ("text/plain", b"\x81\x92", "\ufffd’"),  # not text in any encoding: read all the same
+])
+def test_downloaded_text_read_in_its_declared_encoding(content_type, content, expected):
+    assert safety.Fetched("https://x.example/", 200, {"content-type": content_type}, content).text() == expected
+
+
+def test_an_iso_8859_1_rdf_xml_catalogue_keeps_its_accents():
+    xml = ('<?xml version="1.0" encoding="ISO-8859-1"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+           ' xmlns:dct="http://purl.org/dc/terms/" xmlns:dcat="http://www.w3.org/ns/dcat#"><dcat:Dataset'
+           ' rdf:about="https://x.example/d/1"><dct:title>L’état du réseau à Hyères</dct:title></dcat:Dataset>'
+           '</rdf:RDF>').encode("cp1252")
+    fetched = safety.Fetched("https://x.example/dcat.rdf", 200, {"content-type": "application/xml"}, xml)
+    graph = dcat.read_graph(xml, fetched.text(), "application/xml", fetched.url)
+    assert [str(t) for t in graph.objects(None, dcat.DCTERMS.title)] == ["L’état du réseau à Hyères"]
 
 
 def test_hostile_xml_refused_whatever_the_media_type():

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -109,10 +110,41 @@ class Fetched:
         return (self.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
 
     def text(self) -> str:
-        try:
-            return self.content.decode("utf-8")
-        except UnicodeDecodeError:
-            return self.content.decode("latin-1")
+        """The content as text: in the charset its media type declares, else its XML
+        declaration's encoding, else UTF-8 (a byte-order mark read); content that is not
+        valid in that encoding is read as Windows-1252, which French exporters write
+        while calling it ISO-8859-1 (its ’ and œ), and which reads any ISO-8859-1."""
+        for encoding in (_declared_charset(self.headers.get("content-type")), _xml_encoding(self.content), "utf-8"):
+            if not encoding:
+                continue
+            try:
+                return self.content.decode("utf-8-sig" if encoding == "utf-8" else encoding)
+            except (LookupError, UnicodeDecodeError):
+                continue
+        return self.content.decode("cp1252", errors="replace")
+
+
+_CHARSET = re.compile(r";\s*charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+# ISO-8859-1 and US-ASCII as declared by exporters writing Windows-1252 (a superset).
+_LATIN = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "windows-1252", "cp1252"}
+
+
+def _declared_charset(content_type: Optional[str]) -> Optional[str]:
+    found = _CHARSET.search(content_type or "")
+    return _encoding(found.group(1)) if found else None
+
+
+def _xml_encoding(content: bytes) -> Optional[str]:
+    found = _XML_ENCODING.match(content[:200])
+    return _encoding(found.group(1).decode("ascii")) if found else None
+
+
+def _encoding(name: str) -> str:
+    name = name.strip().lower()
+    if name in _LATIN:
+        return "cp1252"
+    return "utf-8" if name in ("utf8", "utf-8") else name
 
 
 def open_stream(url: str, *, method: str = "GET", headers: Optional[dict] = None, data=None,

@@ -106,6 +106,22 @@ def test_hydra_paging(server, partner):
     assert result["job"]["stats"]["added"] == 3
 
 
+def test_a_record_listed_twice_is_imported_once_with_a_warning(server, partner):
+    """Pages that shift while they are read (a catalogue sorted by date of change, a
+    record changed meanwhile) list a record on two pages: one dataset, not two."""
+    server.pages["/catalogue"] = Page(_page([_record(1), _record(2)], server.url("/catalogue-2")))
+    server.pages["/catalogue-2"] = Page(_page([_record(2), _record(3)], None))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="convention")
+    result = run(source)
+    assert sorted(d["title"] for d in source_datasets(source)) == ["Jeu 1", "Jeu 2", "Jeu 3"]
+    assert result["job"]["stats"]["added"] == 3
+    [warning] = gather_errors(result["job"])
+    assert warning.startswith("Avertissement : fiche « Jeu 2 » (https://data.partenaire.example/dataset/2)")
+    assert "enregistrement déjà lu en page 1 (page 2) : seule sa première occurrence est importée" in warning
+    again = run(source)["job"]  # nothing withdrawn, nothing rewritten
+    assert again["stats"]["not modified"] == 3 and again["stats"]["deleted"] == 0
+
+
 def test_workflow_mode_keeps_records_private_until_validated(server, partner):
     server.pages["/catalogue"] = Page(_page([_record(1)], None))
     source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue"), validation="workflow")

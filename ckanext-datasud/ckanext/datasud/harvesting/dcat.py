@@ -264,6 +264,14 @@ def _label(graph: rdflib.Graph, node, predicate=DCTERMS.title) -> str:
     return str(values[0]) if values else ""
 
 
+def repeated_message(record: dict[str, Any], guid: str, page: int, first_page: int) -> str:
+    """The warning for a record listed a second time in a catalogue (same guid)."""
+    where = "plus haut sur la même page" if page == first_page else f"en page {first_page}"
+    return mapping.warning(record, "identifiant", guid,
+                           f"enregistrement déjà lu {where} (page {page}) : seule sa première occurrence est "
+                           "importée.")
+
+
 def lone_services(graph: rdflib.Graph) -> list[str]:
     """Warnings for each ``dcat:DataService`` that is not a distribution's access
     service: not a dataset, skipped."""
@@ -302,7 +310,7 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         configured = configured_syntax(source.config)
         source_dataset = model.Package.get(source.id)
         self._names_taken = []
-        guids, object_ids, seen = [], [], set()
+        guids, object_ids, seen, gathered = [], [], set(), {}
         url, number, read, total, first_page = source.url, 1, 0, None, None
         while url and url not in seen:
             seen.add(url)
@@ -337,6 +345,10 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
                     guid = self._gathered(dataset, source_dataset, harvest_job)
                     if guid is None:
                         continue
+                    if guid in gathered:  # listed twice: pages shifting while read, a sloppy export
+                        self._save_gather_error(repeated_message(dataset, guid, number, gathered[guid]), harvest_job)
+                        continue
+                    gathered[guid] = number
                     page_ids.append(self._save_object(dataset, guid, harvest_job))
                     guids.append(guid)
             except Exception as e:

@@ -237,6 +237,13 @@ def test_dcat_us_values_are_written_as_dcat():
     assert g.value(distribution, dcat.DCAT.downloadURL) == rdflib.Literal("ftp://example.org/file.csv")
 
 
+def test_a_lone_distribution_object_counts_as_a_list_of_one():
+    document = [{"title": "T", "identifier": "t", "distribution": {"downloadURL": "https://example.org/t.csv"}}]
+    g = dcat_us.graph(document, "https://example.org/data.json")
+    [distribution] = g.objects(None, dcat.DCAT.distribution)
+    assert g.value(distribution, dcat.DCAT.downloadURL) == rdflib.URIRef("https://example.org/t.csv")
+
+
 @pytest.mark.parametrize("value, code", [
     ("R/P1D", "DAILY"), ("R/P1W", "WEEKLY"), ("r/p1m", "MONTHLY"), ("R/P3M", "QUARTERLY"),
     ("R/P6M", "ANNUAL_2"), ("R/P1Y", "ANNUAL"), ("R/P2Y", "BIENNIAL"), ("R/PT1H", "CONT"), ("irregular", "IRREG"),

@@ -117,7 +117,8 @@ def _dataset(g: rdflib.Graph, entry: dict[str, Any]) -> rdflib.term.Node:
     _contact(g, node, entry.get("contactPoint"))
     _spatial(g, node, entry.get("spatial"))
     _temporal(g, node, entry.get("temporal"))
-    for distribution in entry.get("distribution") or []:
+    distributions = entry.get("distribution") or []
+    for distribution in [distributions] if isinstance(distributions, dict) else distributions:
         if isinstance(distribution, dict):
             g.add((node, DCAT.distribution, _distribution(g, distribution)))
     return node

@@ -349,13 +349,15 @@ def test_plain_text_kept_as_written(written):
     ('<a href="javascript:alert(1)">cliquer</a> ici', "cliquer ici"),  # only web and mailto links
     ("<p>Texte</p><script>alert('x')</script><style>p {color: red}</style>", "Texte"),
     ("<p>   </p>", None),
+    ("<p>Source : <https://www.atmosud.example/></p>", "Source : https://www.atmosud.example/"),
 ])
 def test_html_descriptions_written_out_as_markdown_text(written, kept):
     value, note = values.description(written)
     assert value == kept and "description en HTML réécrite en texte" in note
 
 
-@pytest.mark.parametrize("written", ["Débit < 5 m3/s et > 1 m3/s", "**Markdown** de udata\n\n- un", "", None])
+@pytest.mark.parametrize("written", ["Débit < 5 m3/s et > 1 m3/s", "**Markdown** de udata\n\n- un", "", None,
+                                     "Voir <https://www.data.gouv.fr/fr/datasets/x/> ou <contact@ville.example>."])
 def test_descriptions_without_html_kept_as_written(written):
     assert values.description(written) == (written, None)
 

@@ -45,6 +45,10 @@ def plain_text(value: Optional[str]) -> Noted:
     return (cleaned or None), "balises HTML retirées (elles ne sont pas permises dans ce champ)."
 
 
+# A Markdown autolink, <https://…> or <mailto:…> or <name@host.tld>: not an HTML tag.
+AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^<>\s]+|[^<>\s@/]+@[^<>\s@]+\.[A-Za-z]{2,})>", re.IGNORECASE)
+
+
 class _MarkdownWriter(HTMLParser):
     """HTML written out as Markdown text: paragraphs and line breaks, list items, links;
     every other tag dropped, its text kept (scripts' and styles' dropped too)."""
@@ -107,10 +111,10 @@ def description(value: Optional[str]) -> Noted:
     if value is None:
         return None, None
     text = str(value)
-    if not HTML_TAG.search(text):
+    if not HTML_TAG.search(AUTOLINK.sub("", text)):  # Markdown, its <https://…> links included
         return text, None
     writer = _MarkdownWriter()
-    writer.feed(text)
+    writer.feed(AUTOLINK.sub(r"\1", text))
     writer.close()
     written = writer.text()
     if written.split() == text.split():  # "a < b > c": text, not tags

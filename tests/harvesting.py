@@ -207,3 +207,11 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30, what: str = "con
 def harvested_count(job: dict, status: str) -> int:
     return (job.get("stats") or {}).get(status, 0)
 
+
+def has_warning(messages: list[str], *parts: str) -> bool:
+    """Whether one of the messages contains every part."""
+    return any(all(part in message for part in parts) for message in messages)
+
+
+def resources_by_name(dataset: dict) -> dict[str, dict]:
+    return {r["name"]: r for r in dataset["resources"]}

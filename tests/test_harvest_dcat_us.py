@@ -30,7 +30,7 @@ from ckan.tests import factories as ckan_factories
 from ckanext.datasud.harvesting import dcat, dcat_us, reports, values
 from tests import factories
 from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, run, \
-    source_datasets
+    source_datasets, has_warning, resources_by_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dcat" / "dcat-us"
 HUB = "https://data-cd04.opendata.arcgis.example"
@@ -75,12 +75,6 @@ def warnings_of(harvested, catalogue: str, title: str) -> list[str]:
     return [w["message"] for w in harvested["reports"][catalogue]["warnings"] if f"« {title} »" in w["message"]]
 
 
-def has_warning(messages: list[str], *parts: str) -> bool:
-    return any(all(part in message for part in parts) for message in messages)
-
-
-def resources_by_name(dataset: dict) -> dict[str, dict]:
-    return {r["name"]: r for r in dataset["resources"]}
 
 
 # --- DCAT-US 1.1, ArcGIS Hub -----------------------------------------------------------

@@ -20,7 +20,7 @@ from ckan.tests import factories as ckan_factories
 from ckanext.datasud.harvesting import reports
 from tests import factories
 from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, run, \
-    source_datasets
+    source_datasets, resources_by_name
 
 FIXTURE = Path(__file__).parent / "fixtures" / "dcat" / "opendatasoft" / "catalog-exports-dcat.rdf"
 PORTAL = "https://data.villedemo.example"
@@ -47,9 +47,6 @@ def harvested(clean_module_db):
 def warnings_of(harvested, title: str) -> list[str]:
     return [w["message"] for w in harvested["report"]["warnings"] if f"« {title} »" in w["message"]]
 
-
-def resources_by_name(dataset: dict) -> dict[str, dict]:
-    return {r["name"]: r for r in dataset["resources"]}
 
 
 def test_every_record_of_the_export_is_published(harvested):

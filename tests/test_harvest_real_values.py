@@ -22,7 +22,7 @@ from ckan.tests import helpers
 from ckanext.datasud.harvesting import reports
 from tests import factories
 from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, run, \
-    source_datasets
+    source_datasets, has_warning, resources_by_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dcat" / "real-values"
 
@@ -58,12 +58,6 @@ def warnings_of(harvested, catalogue: str, title: str) -> list[str]:
     return [w["message"] for w in harvested["reports"][catalogue]["warnings"] if f"« {title} »" in w["message"]]
 
 
-def has_warning(messages: list[str], *parts: str) -> bool:
-    return any(all(part in message for part in parts) for message in messages)
-
-
-def resources_by_name(dataset: dict) -> dict[str, dict]:
-    return {r["name"]: r for r in dataset["resources"]}
 
 
 def test_every_titled_record_is_imported_and_only_the_untitled_one_refused(harvested):

@@ -310,7 +310,7 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         configured = configured_syntax(source.config)
         source_dataset = model.Package.get(source.id)
         self._names_taken = []
-        guids, object_ids, seen, gathered = [], [], set(), {}
+        object_ids, seen, gathered = [], set(), {}  # gathered: page of each guid, in order
         url, number, read, total, first_page = source.url, 1, 0, None, None
         while url and url not in seen:
             seen.add(url)
@@ -350,7 +350,6 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
                         continue
                     gathered[guid] = number
                     page_ids.append(self._save_object(dataset, guid, harvest_job))
-                    guids.append(guid)
             except Exception as e:
                 self._save_gather_error(f"Error when processsing dataset: {e!r} / {traceback.format_exc()}",
                                         harvest_job)
@@ -359,7 +358,7 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
             url, number = parser.next_page(), number + 1
             # imported while the next page is read (the last one is queued with the withdrawals)
             object_ids += queueing.queue_page(page_ids) if url and url not in seen else page_ids
-        return object_ids + self._mark_datasets_for_deletion(guids, harvest_job)
+        return object_ids + self._mark_datasets_for_deletion(list(gathered), harvest_job)
 
     def _read_page(self, url: str, configured: Optional[str]) -> tuple[rdflib.ConjunctiveGraph, str]:
         """A page's graph, and a fingerprint of its content (a server ignoring the page

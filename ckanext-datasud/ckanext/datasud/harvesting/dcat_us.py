@@ -29,12 +29,9 @@ from typing import Any, Iterable, Optional
 
 import rdflib
 from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS as DCT, FOAF, RDF, SKOS
+from ckanext.dcat.profiles import DCAT, DCT, FOAF, GEOJSON_IMT, GSP, LOCN, RDF, SKOS, VCARD
 
-VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")
-LOCN = rdflib.Namespace("http://www.w3.org/ns/locn#")
-GSP = rdflib.Namespace("http://www.opengis.net/ont/geosparql#")
-GEOJSON = URIRef("https://www.iana.org/assignments/media-types/application/vnd.geo+json")
+GEOJSON = URIRef(GEOJSON_IMT)
 
 POD = "project-open-data.cio.gov"
 # Keys of a DCAT-US dataset that no JSON-LD document of DCAT-AP has at its top level.
@@ -127,7 +124,7 @@ def _dataset(g: rdflib.Graph, entry: dict[str, Any]) -> rdflib.term.Node:
 def _distribution(g: rdflib.Graph, entry: dict[str, Any]) -> BNode:
     node = BNode()
     g.add((node, RDF.type, DCAT.Distribution))
-    for key, predicate in (("title", DCT.title), ("description", DCT.description), ("format", DCT.format),
+    for key, predicate in (("title", DCT.title), ("description", DCT.description), ("format", DCT["format"]),
                            ("mediaType", DCAT.mediaType)):
         _literal(g, node, predicate, entry.get(key))
     for key, predicate in (("downloadURL", DCAT.downloadURL), ("accessURL", DCAT.accessURL),

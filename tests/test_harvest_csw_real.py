@@ -4,7 +4,8 @@ items 5, 7, 12, 13 and 14 for ISO 19139).
 tests/fixtures/csw/real holds records shaped like those of a DDT's GeoNetwork (translations,
 a dozen online resources, intranet links), IGN's Géoplateforme (GML 3.2), Géo-IDE (inverted
 and projected bounding boxes), the Catalan SDI (Catalan and English) and a cross-border
-GeoNetwork (English, French, Italian). They are served by a real pycsw and harvested ONCE
+GeoNetwork (English, French, Italian), and two INSPIRE service records (a DDT's WMS, a
+Géo-IDE Atom download feed). They are served by a real pycsw and harvested ONCE
 (module-scoped fixture); each test then reads the datasets and the job report. The pure
 readers of :mod:`ckanext.datasud.harvesting.inspire` have fast unit tests at the end.
 """
@@ -18,7 +19,6 @@ import pytest
 from lxml import etree
 
 from ckan.tests import factories as ckan_factories
-from ckan.tests import helpers as ckan_helpers
 from ckanext.harvest.model import HarvestSource
 
 from ckanext.datasud.harvesting import inspire, reports
@@ -37,6 +37,9 @@ ZNIEFF = "ZNIEFF de type II en Provence-Alpes-Côte d'Azur"
 PPRIF = "Plan de prévention des risques d'incendie de forêt (PPRIF) de Digne-les-Bains"
 CATALAN = "Protected natural areas of Catalonia"
 ALCOTRA = "Couloirs d'avalanche des Alpes du Sud"
+WMS_SERVICE = "Service WMS de l'urbanisme en Vaucluse (DDT 84)"
+ATOM_SERVICE = "Service de téléchargement Atom des PPRIF des Alpes-de-Haute-Provence"
+ATOM_GUID = "fr-120066022-srv-atom-pprif-04"
 GEOIDE_PAGE = "https://catalogue.geo-ide.example.gouv.fr/catalogue/srv/fre/catalog.search#/metadata/"
 
 
@@ -67,9 +70,9 @@ def resources(dataset) -> list[tuple]:
 
 def test_every_record_with_a_title_is_imported(harvest):
     counts = harvest["report"]["job"]["counts"]
-    assert (counts["new"], counts["errors"]) == (6, 1)
+    assert (counts["new"], counts["errors"]) == (8, 1)
     assert harvest["result"]["objects"]["ville-manosque-brouillon-0001"]["report_status"] == "errored"
-    assert set(harvest["datasets"]) == {PLU, BDTOPO, ZNIEFF, PPRIF, CATALAN, ALCOTRA}
+    assert set(harvest["datasets"]) == {PLU, BDTOPO, ZNIEFF, PPRIF, CATALAN, ALCOTRA, WMS_SERVICE, ATOM_SERVICE}
     [refused] = harvest["report"]["record_errors"]
     assert (refused["guid"], refused["message"]) == (
         "ville-manosque-brouillon-0001",
@@ -237,7 +240,7 @@ def test_job_report_lists_the_warnings_apart(harvest):
     assert all(w["message"].startswith(reports.WARNING_PREFIXES) for w in report["warnings"])
     warned = {w["guid"] for w in report["warnings"]}
     assert warned == {PLU_GUID, "fr-120066022-jdd-znieff2-paca", "fr-120066022-jdd-ddt04-pprif-digne",
-                      "idec-espais-naturals-protegits-2024", "alcotra-risknat-avalanche-corridors"}
+                      "idec-espais-naturals-protegits-2024", "alcotra-risknat-avalanche-corridors", ATOM_GUID}
     # the records without a conformity result: INSPIRE's own warning, as before
     assert [w["message"] for w in report["warnings"] if w["guid"] == "alcotra-risknat-avalanche-corridors"] == [
         f"Avertissement INSPIRE : fiche « {ALCOTRA} » (alcotra-risknat-avalanche-corridors) : pas de résultat de "
@@ -246,7 +249,84 @@ def test_job_report_lists_the_warnings_apart(harvest):
     assert all(w["dataset"] for w in report["warnings"])  # each names the dataset it was imported as
 
 
+# --- INSPIRE service records (WMS, Atom): datasets whose resources are the service ------------
+
+def test_service_record_is_imported_with_its_service_address(harvest):
+    wms = harvest["datasets"][WMS_SERVICE]
+    assert resources(wms) == [("Service WMS de l'urbanisme", "WMS", "data", None)]
+    assert wms["resources"][0]["url"] == ("https://carto.ddt-84.example.gouv.fr/wms/urbanisme?SERVICE=WMS&"
+                                          "REQUEST=GetCapabilities")
+    # the service's type in French, not ISO 19119's code (infoMapAccessService)
+    assert {t["name"] for t in wms["tags"]} == {"Urbanisme", "PLU", "service de consultation"}
+    assert (wms["license_id"], wms["inspire_conformity"]) == ("etalab-2.0", "conformant")  # regulation 976/2009
+    assert json.loads(wms["spatial"])["coordinates"][0][0] == [4.64, 43.65]  # srv:extent
+    assert wms["private"] is False
+
+
+def test_valid_service_record_gets_no_warning(harvest):
+    # no lineage nor INSPIRE theme asked of a service; its srv: elements are no XML schema fault
+    assert warnings_of(harvest, "ddt84-wms-urbanisme-service") == []
+
+
+def test_service_without_online_resource_gets_its_connect_point(harvest):
+    atom = harvest["datasets"][ATOM_SERVICE]
+    assert resources(atom) == [("Service ATOM (adresse du service)", "ATOM", "data", None)]
+    assert atom["resources"][0]["url"] == "https://atom.geo-ide.example.gouv.fr/atom/ddt04/pprif.xml"
+    assert atom["resources"][0]["description"] == "Download"
+    assert "service de téléchargement" in {t["name"] for t in atom["tags"]}
+    named = f"Avertissement INSPIRE : fiche « {ATOM_SERVICE} » ({ATOM_GUID}) : "
+    assert warnings_of(harvest, ATOM_GUID) == [
+        f"Avertissement : fiche « {ATOM_SERVICE} » ({ATOM_GUID}), champ thèmes = « aucun » : aucun thème DataSud "
+        "ne correspond et la source n'a pas de thèmes par défaut : le jeu de données est importé sans thème. Donnez "
+        "des thèmes par défaut à la source.",
+        named + "pas de résultat de conformité au règlement (UE) n° 976/2009 (services en réseau) "
+                "(gmd:DQ_ConformanceResult) : la conformité INSPIRE n'est pas renseignée.",
+        named + "pas de mot-clé de la classification des services de données géographiques (ISO 19119 : "
+                "infoMapAccessService, infoFeatureAccessService...) : le type du service n'est connu que par "
+                "srv:serviceType."]
+
+
+def test_service_record_with_a_schema_fault_is_still_reported(harvest):
+    """The service schema judges service records: a fault in one is still a warning."""
+    from ckanext.datasud.harvesting.csw import DataSudCSWHarvester
+    tree = etree.fromstring(RECORDS["ddt84-geonetwork-wms-service.xml"].encode().replace(
+        b"<gco:Decimal>4.64</gco:Decimal>", b"<gco:Decimal>4,64</gco:Decimal>"))
+    harvester = DataSudCSWHarvester()
+    harvester.source_config = {}
+    valid, profile, errors = harvester._get_validator(inspire.is_service(tree)).is_valid(tree)
+    assert (valid, profile) == (False, "iso19139eden")
+    assert any("'4,64' is not a valid value" in message for message, _line in errors)
+
+
 # --- Unit tests of the readers (no database) ---------------------------------------------------
+
+def test_service_records_are_told_from_dataset_records():
+    service = etree.fromstring(RECORDS["ddt84-geonetwork-wms-service.xml"].encode())
+    dataset = etree.fromstring(RECORDS["ddt84-geonetwork-plu.xml"].encode())
+    assert (inspire.is_service(service), inspire.service_type(service)) == (True, "view")
+    assert (inspire.is_service(dataset), inspire.service_type(dataset)) == (False, None)
+    # without hierarchyLevel, by its identification
+    del service[[c.tag for c in service].index(f"{{{inspire.NS['gmd']}}}hierarchyLevel")]
+    assert inspire.is_service(service)
+
+
+def test_service_classification_written_in_french_is_kept_as_a_keyword():
+    """GeoNetwork's French INSPIRE thesaurus writes the classification as a label with its
+    anchor: a word for citizens (kept), and the classification INSPIRE asks for (no warning)."""
+    written = RECORDS["ddt84-geonetwork-wms-service.xml"].replace(
+        "<gco:CharacterString>infoMapAccessService</gco:CharacterString>",
+        '<gmx:Anchor xlink:href="http://inspire.ec.europa.eu/metadata-codelist/SpatialDataServiceCategory/'
+        'infoMapAccessService">Service d’accès aux cartes</gmx:Anchor>').replace(
+        "ISO - 19119 geographic services taxonomy", "Catégories de services")
+    service = etree.fromstring(written.encode())
+    assert {t["name"] for t in inspire.tags(service)} == {"Service d’accès aux cartes", "Urbanisme", "PLU",
+                                                         "service de consultation"}
+    assert not [w for w in inspire.InspireValidator.warnings(service, "s") if "ISO 19119" in w]
+    # the code itself is no word: left out, and it is the classification
+    coded = etree.fromstring(RECORDS["ddt84-geonetwork-wms-service.xml"].replace(
+        "ISO - 19119 geographic services taxonomy", "Catégories de services").encode())
+    assert "infoMapAccessService" not in {t["name"] for t in inspire.tags(coded)}
+    assert not [w for w in inspire.InspireValidator.warnings(coded, "s") if "ISO 19119" in w]
 
 def _tree(name: str):
     return etree.fromstring(RECORDS[name].encode("utf-8"))

@@ -189,6 +189,9 @@ _FRENCH = [
 _LEFT_OUT = (r"^Error parsing bounding box value: ",)
 
 
+ISO19139, SERVICE_SCHEMA = "iso19139", "iso19139eden"
+
+
 class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
     p.implements(ISpatialHarvester, inherit=True)
 
@@ -273,7 +276,7 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
             return "unchanged"
 
         tree, _language = inspire.localised(tree)
-        valid, profile, errors = self._get_validator().is_valid(inspire.with_gml31(tree))
+        valid, profile, errors = self._get_validator(inspire.is_service(tree)).is_valid(inspire.with_gml31(tree))
         if not valid and profile == inspire.InspireValidator.name:
             for message, line in errors:
                 self._save_object_error(message, harvest_object, "Validation", line)
@@ -359,11 +362,15 @@ class DataSudCSWHarvester(DataSudHarvesterMixin, CSWHarvester):
 
     # ckanext-spatial's validation: the stock profiles (ISO 19139 XML schema by default)
     # after those of ISpatialHarvester.get_validators (ours: INSPIRE); not cached, as
-    # profiles are a source setting.
-    def _get_validator(self):
+    # profiles are a source setting. The stock ISO 19139 profile has no schema for
+    # services (srv:): a service record is checked by ckanext-spatial's profile that has
+    # one (``iso19139eden``: gmx.xsd and srv.xsd), not reported faulty for being a service.
+    def _get_validator(self, service: bool = False):
         profiles = self.source_config.get("validator_profiles") or \
             [x.strip() for x in (tk.config.get("ckan.spatial.validator.profiles") or "").split(",") if x.strip()] \
             or list(DEFAULT_VALIDATOR_PROFILES)
+        if service:
+            profiles = list(dict.fromkeys(SERVICE_SCHEMA if x == ISO19139 else x for x in profiles))
         validators = Validators(profiles=list(profiles))
         extra = []
         for plugin in p.PluginImplementations(ISpatialHarvester):

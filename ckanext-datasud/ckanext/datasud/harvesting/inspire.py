@@ -14,6 +14,15 @@ bounding boxes with their corners swapped or out of range (:func:`bounding_boxes
 online resources typed by their protocol and name (:func:`online_resources`: format,
 data or documentation, the record's own page, intranet-only hosts left out).
 
+Service records (``gmd:hierarchyLevel`` « service », ``srv:SV_ServiceIdentification``:
+a partner's WMS, WFS or Atom feed, :func:`is_service`) are imported like the others, as a
+dataset whose resources are the service's addresses: its ``gmd:onLine`` links, else the
+connect points of its operations (``srv:containsOperations``). What INSPIRE asks of
+datasets only (a lineage, an INSPIRE theme) is not asked of them; their classification
+keyword (ISO 19119, ``infoMapAccessService``...) is asked instead, and the service type
+(``srv:serviceType``: view, download...) becomes a French keyword (« service de
+consultation »...) in place of the taxonomy's codes.
+
 INSPIRE checks (:class:`InspireValidator`, registered with ckanext-spatial through
 ``ISpatialHarvester.get_validators``; the stock harvester only checks the ISO 19139 XML
 schema). INSPIRE makes each of these elements mandatory; DataSud refuses a record only
@@ -22,10 +31,12 @@ when it cannot make a dataset of it:
 errors (the record is refused, nothing is imported):
     no title (``gmd:title``): required by INSPIRE and by DataSud's schema;
 warnings (the record is imported, the job report tells the partner what to fix):
-    no abstract (the description repeats the title), no lineage, no conformity result
-    for the INSPIRE interoperability regulation (conformity left empty), no keyword of
-    the GEMET INSPIRE themes thesaurus (no INSPIRE theme; DataSud themes come from the
-    ISO topic categories or the source's default themes), no geographic bounding box
+    no abstract (the description repeats the title), no lineage (datasets), no
+    conformity result for the INSPIRE interoperability regulation (conformity left
+    empty), no keyword of the GEMET INSPIRE themes thesaurus (datasets: no INSPIRE
+    theme; DataSud themes come from the ISO topic categories or the source's default
+    themes), no keyword of the classification of spatial data services (services), no
+    geographic bounding box
     (not found by map search), no point of contact of the resource with organisation
     and e-mail, no conditions for access and use (no licence: "not specified" unless
     the source has a default licence).
@@ -237,6 +248,52 @@ def keywords(xml) -> list[dict[str, str]]:
     return found
 
 
+def is_service(xml) -> bool:
+    """A service's metadata (INSPIRE network service: WMS, WFS, Atom...), not a dataset's."""
+    root = _root(xml)
+    levels = [v.strip().lower() for v in root.xpath("gmd:hierarchyLevel/gmd:MD_ScopeCode/@codeListValue",
+                                                    namespaces=NS)]
+    if levels:
+        return levels[0] == "service"
+    return bool(_xpath(root, "gmd:identificationInfo/srv:SV_ServiceIdentification"))
+
+
+# INSPIRE's spatial data service types (``srv:serviceType``), as the directive names
+# them in French (article 11: services de recherche, de consultation, de téléchargement,
+# de transformation, permettant d'appeler des services de données géographiques).
+SERVICE_TYPES = {
+    "discovery": "service de recherche",
+    "view": "service de consultation",
+    "download": "service de téléchargement",
+    "transformation": "service de transformation",
+    "invoke": "service d'appel de services",
+    "other": "autre service",
+}
+# A keyword of the classification of spatial data services (ISO 19119's taxonomy:
+# ``infoMapAccessService``, ``humanCatalogueViewer``...): a code, not a word for citizens.
+_SERVICE_CLASSIFICATION = re.compile(r"^(info|human|geographic|system|spatial|thematic|temporal|metadata|"
+                                     r"comEncoding|comGeographicCompression|comGeographicFormatConversion|"
+                                     r"comMessaging|comRemoteFileAndExecutableManagement|chain)[A-Z]\w*$")
+
+
+def service_type(xml) -> Optional[str]:
+    """``view``, ``download``... (``srv:serviceType``, lower case), ``None`` when absent."""
+    return _first_text(_root(xml), f"{IDENT}/srv:serviceType").strip().lower() or None
+
+
+def _service_classification(keyword: dict[str, str]) -> bool:
+    """A keyword of the classification of spatial data services: its code, its anchor in
+    INSPIRE's registry (``SpatialDataServiceCategory``), or its thesaurus."""
+    thesaurus = normalise(keyword["thesaurus"])
+    return (_service_code(keyword) or "SpatialDataServiceCategory" in keyword["href"] or "19119" in thesaurus
+            or "classification of spatial data services" in thesaurus
+            or "classification des services de donnees" in thesaurus)
+
+
+def _service_code(keyword: dict[str, str]) -> bool:
+    return bool(_SERVICE_CLASSIFICATION.match(keyword["text"].strip()))
+
+
 def inspire_themes(xml) -> list[str]:
     uris: list[str] = []
     for keyword in keywords(xml):
@@ -246,7 +303,7 @@ def inspire_themes(xml) -> list[str]:
     return uris
 
 
-_INSPIRE_SPECIFICATION = ("1089 2010", "inspire", "2007 2 ce", "2007 2 ec")
+_INSPIRE_SPECIFICATION = ("1089 2010", "976 2009", "inspire", "2007 2 ce", "2007 2 ec")
 
 
 def conformity(xml) -> Optional[str]:
@@ -474,8 +531,12 @@ def tags(xml) -> list[dict[str, str]]:
     """The keywords as written (apostrophes, slashes...), by DataSud's keyword rule
     (:func:`.values.tag`), without case-insensitive duplicates."""
     result, seen = [], set()
-    for keyword in keywords(xml):
-        name = values.tag(keyword["text"])
+    service = is_service(xml)
+    written = [k["text"] for k in keywords(xml) if not (service and _service_code(k))]
+    if service:
+        written.append(SERVICE_TYPES.get(service_type(xml) or "", ""))
+    for text in written:
+        name = values.tag(text)
         if name and name.lower() not in seen:
             seen.add(name.lower())
             result.append({"name": name})
@@ -631,7 +692,47 @@ def online_resources(xml, excluded_hosts: Iterable[str] = ()) -> tuple[list[dict
         if values.FORMAT_OF_MEDIA_TYPE.get(protocol.strip().lower()):
             entry["mimetype"] = protocol.strip().lower()
         resources.append(entry)
+    if not resources and is_service(root):
+        resources += _connect_points(root, excluded_hosts, seen, notes)
     return resources, page, notes
+
+
+SERVICE_RESOURCE_NAME = "Service {label} (adresse du service)"
+
+
+def _connect_points(root, excluded_hosts: Iterable[str], seen: set[str],
+                    notes: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """A service record without ``gmd:onLine``: the address of its operations
+    (``srv:connectPoint``), GetCapabilities' first, one resource per address."""
+    operations = _xpath(root, f"{IDENT}/srv:containsOperations/srv:SV_OperationMetadata")
+    operations.sort(key=lambda op: normalise(_first_text(op, "srv:operationName")) != "getcapabilities")
+    kind = " ".join(filter(None, [_first_text(root, f"{IDENT}/srv:serviceType"),
+                                  _first_text(root, f"{IDENT}/srv:serviceTypeVersion")]))
+    found = []
+    for operation in operations:
+        for point in _xpath(operation, "srv:connectPoint/gmd:CI_OnlineResource"):
+            url = _first_text(point, "gmd:linkage/gmd:URL") or _first_text(point, "gmd:linkage")
+            if not url or url in seen:
+                continue
+            seen.add(url)
+            host = (urlsplit(url).hostname or "") if url.lower().startswith(("http://", "https://")) else ""
+            if not host or re.search(r"\s", url):
+                notes.append(("srv:connectPoint", url, "adresse qui n'est pas une adresse web (http:// ou "
+                                                       "https://) : la ressource n'est pas importée."))
+                continue
+            pattern = _host_excluded(host, excluded_hosts)
+            if pattern:
+                notes.append(("srv:connectPoint", url, f"adresse sur un hôte exclu par la source ({pattern} : "
+                                                       "réseau interne) : la ressource n'est pas importée."))
+                continue
+            # the protocol, else the service's type and the address's path (``/atom/...``, ``/wms``)
+            said = _first_text(point, "gmd:protocol") or f"{kind} {urlsplit(url).path}"
+            fmt = resource_format(url, said, "", [])
+            label = fmt or SERVICE_TYPES.get((kind.split() or [""])[0].lower(), "").removeprefix("service ")
+            found.append({"url": url, "name": SERVICE_RESOURCE_NAME.format(label=label).replace("  ", " "),
+                          "description": _first_text(operation, "srv:operationName"), "format": fmt,
+                          "resource_type": "data"})
+    return found
 
 
 # --- Checks --------------------------------------------------------------------------
@@ -664,13 +765,19 @@ class InspireValidator(BaseValidator):
         missing = []
         if not _first_text(root, f"{IDENT}/gmd:abstract"):
             missing.append("pas de résumé (gmd:abstract) : la description du jeu de données reprend son titre.")
-        if not _first_text(root, "gmd:dataQualityInfo/gmd:DQ_DataQuality/gmd:lineage/gmd:LI_Lineage/"
-                                 "gmd:statement"):
+        service = is_service(root)
+        if not service and not _first_text(root, "gmd:dataQualityInfo/gmd:DQ_DataQuality/gmd:lineage/"
+                                                 "gmd:LI_Lineage/gmd:statement"):
             missing.append("pas de généalogie (gmd:lineage) : la généalogie du jeu de données reste vide.")
         if conformity(root) is None:
-            missing.append("pas de résultat de conformité au règlement (UE) n° 1089/2010 "
+            regulation = "n° 976/2009 (services en réseau)" if service else "n° 1089/2010"
+            missing.append(f"pas de résultat de conformité au règlement (UE) {regulation} "
                            "(gmd:DQ_ConformanceResult) : la conformité INSPIRE n'est pas renseignée.")
-        if not inspire_themes(root):
+        if service and not any(_service_classification(k) for k in keywords(root)):
+            missing.append("pas de mot-clé de la classification des services de données géographiques (ISO 19119 : "
+                           "infoMapAccessService, infoFeatureAccessService...) : le type du service n'est connu "
+                           "que par srv:serviceType.")
+        if not service and not inspire_themes(root):
             missing.append("pas de mot-clé du thésaurus « GEMET - INSPIRE themes » : pas de thème INSPIRE ; les "
                            "thèmes DataSud viennent des catégories ISO ou des thèmes par défaut de la source.")
         if not _xpath(root, BOX_PATH):

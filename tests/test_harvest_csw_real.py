@@ -286,6 +286,18 @@ def test_service_without_online_resource_gets_its_connect_point(harvest):
                 "srv:serviceType."]
 
 
+def test_a_source_can_leave_service_records_out_with_its_cql(harvest):
+    """The README's advice for a source that wants datasets only, on a real pycsw."""
+    wanted = ("ddt84-geonetwork-plu.xml", "ddt84-geonetwork-wms-service.xml", "geoide-atom-download-service.xml")
+    with PycswServer() as server, allowed_hosts(server.host):
+        server.load({name: RECORDS[name] for name in wanted})
+        organization, sysadmin = factories.Organization(), ckan_factories.Sysadmin()
+        source = create_source(sysadmin, organization, server.url, source_type="datasud_csw",
+                               validation="convention", cql="apiso:Type = 'dataset'")
+        run(source)
+        assert [d["title"] for d in source_datasets(source)] == [PLU]
+
+
 def test_service_record_with_a_schema_fault_is_still_reported(harvest):
     """The service schema judges service records: a fault in one is still a warning."""
     from ckanext.datasud.harvesting.csw import DataSudCSWHarvester

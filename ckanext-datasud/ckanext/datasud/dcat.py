@@ -153,11 +153,27 @@ def _language(literal: Literal) -> str:
     return (literal.language or "").lower().split("-")[0]
 
 
+def translated_by_machine(literal: Literal) -> Optional[str]:
+    """For a text translated by machine, the language it was translated from (``""``
+    when unsaid); ``None`` for any other text. data.europa.eu adds such translations to
+    the records it harvests, tagged with BCP 47's transformed-content extension (RFC
+    6497): ``fr-t-it-t0-mtec`` is French, translated by machine (``t0-mtec``) from
+    Italian."""
+    parts = (getattr(literal, "language", None) or "").lower().split("-")
+    if "t" not in parts[1:]:
+        return None
+    fields = parts[parts.index("t", 1) + 1:]
+    if "t0" not in fields or fields[fields.index("t0") + 1:fields.index("t0") + 2] != ["mtec"]:
+        return None
+    return fields[0] if fields and re.fullmatch(r"[a-z]{2,3}", fields[0]) else ""
+
+
 def pick_literal(values) -> Optional[Literal]:
     """The value to keep among several languages: French, then English, then untagged,
-    then the first (in a stable order: a graph has none)."""
+    then the first (in a stable order: a graph has none); in each language, what people
+    wrote before what a machine translated."""
     literals = sorted((v for v in values if isinstance(v, Literal) and str(v).strip()),
-                      key=lambda v: (_language(v), str(v)))
+                      key=lambda v: (_language(v), translated_by_machine(v) is not None, str(v)))
     for wanted in ("fr", "en", ""):
         for literal in literals:
             if _language(literal) == wanted:
@@ -232,8 +248,8 @@ def _known_format(value) -> Optional[str]:
 
 def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
     """Languages, themes, licences, publisher, extent and DataSud's terms of a record."""
-    read_texts(g, dataset_ref, dataset_dict)
     dataset_dict.setdefault(mapping.WARNINGS, [])
+    read_texts(g, dataset_ref, dataset_dict)
     read_themes(g, dataset_ref, dataset_dict)
     read_licences(g, dataset_ref, dataset_dict)
     read_publisher(g, dataset_ref, dataset_dict)
@@ -262,11 +278,37 @@ def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
 
 
 def read_texts(g, dataset_ref, dataset_dict: dict) -> None:
-    """Title and description in French, else English, else untagged, else the first."""
+    """Title and description in French, else English, else untagged, else the first;
+    a text translated by machine is kept with a warning naming its original."""
     for key, predicate in (("title", DCT.title), ("notes", DCT.description)):
-        chosen = pick_literal(g.objects(dataset_ref, predicate))
-        if chosen is not None:
-            dataset_dict[key] = str(chosen)
+        written = list(g.objects(dataset_ref, predicate))
+        chosen = pick_literal(written)
+        if chosen is None:
+            continue
+        dataset_dict[key] = str(chosen)
+        source = translated_by_machine(chosen)
+        if source is not None:
+            dataset_dict.setdefault(mapping.WARNINGS, []).append(
+                _machine_translation_warning(dataset_dict, key, chosen, source, written))
+
+
+FIELD_NAMES = {"title": "titre", "notes": "description"}
+LANGUAGE_NAMES = {"it": "l'italien", "en": "l'anglais", "de": "l'allemand", "es": "l'espagnol",
+                  "ca": "le catalan", "pt": "le portugais", "nl": "le néerlandais", "oc": "l'occitan",
+                  "fr": "le français"}
+
+
+def _machine_translation_warning(dataset_dict: dict, key: str, chosen: Literal, source: str, written) -> str:
+    originals = [v for v in written if isinstance(v, Literal) and translated_by_machine(v) is None
+                 and str(v).strip() and (not source or _language(v) == source)]
+    original = pick_literal(originals)
+    said = LANGUAGE_NAMES.get(source, f"la langue « {source} »") if source else ""
+    text = f"texte traduit automatiquement{' de ' + said if said else ''} (langue « {chosen.language} ») : il est " \
+           "importé tel quel"
+    if original is not None:
+        shown = " ".join(str(original).split())
+        text += f" ; le texte original est « {shown[:200]}{'…' if len(shown) > 200 else ''} »"
+    return mapping.warning(dataset_dict, FIELD_NAMES[key], str(chosen), text + ".")
 
 
 def read_themes(g, dataset_ref, dataset_dict: dict) -> None:

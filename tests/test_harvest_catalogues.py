@@ -190,7 +190,8 @@ def test_turtle_served_as_text_plain(world):
 
 
 @pytest.mark.parametrize("name,found", [
-    ("csw", "un document XML dont l'élément racine est <csw:GetRecordsResponse>, pas du RDF/XML"),
+    ("csw", "une réponse CSW dont les fiches sont en ISO 19139 (gmd:MD_Metadata), pas en DCAT (pour la moissonner "
+            "en DCAT, ajoutez outputSchema=http://www.w3.org/ns/dcat# à l'adresse de la requête GetRecords)"),
     ("html", "une page HTML"),
 ])
 def test_a_document_that_is_not_rdf_is_a_clear_gather_error(world, name, found):

@@ -45,7 +45,7 @@ from ckanext.dcat.profiles.base import CleanedURIRef, RDFProfile, URIRefOrLitera
 from ckanext.dcat.utils import publisher_uri_organization_fallback, resource_uri
 
 from ckanext.datasud import dcat_fragments, licences, vocabularies
-from ckanext.datasud.harvesting import geometry, mapping, themes
+from ckanext.datasud.harvesting import geometry, inspire, mapping, themes
 from ckanext.datasud.harvesting.mapping import KEYWORDS_AS_WRITTEN, LANDING_PAGES
 
 LANGUAGE_FRA = URIRef("http://publications.europa.eu/resource/authority/language/FRA")
@@ -138,6 +138,7 @@ LABELS = (SKOS.prefLabel, RDFS.label, DCT.title, FOAF.name, VCARD.fn, VCARD["org
           LOCN.geographicName, SKOS.altLabel)
 AGENT_NAMES = (FOAF.name, VCARD.fn, VCARD["organization-name"], SKOS.prefLabel, RDFS.label, DCT.title)
 GEOMETRY_VALUES = (GSP.asWKT, GSP.asGeoJSON, GSP.asGML, LOCN.geometry, RDF.value)
+PLACE_GEOMETRIES = (GSP.asWKT, GSP.asGeoJSON, GSP.asGML)
 # INSEE's territories: http://id.insee.fr/geo/<level>/<code> (older) or /<uuid> with the
 # code in igeo:codeINSEE (current).
 INSEE_GEO = re.compile(r"^https?://id\.insee\.fr/geo/(commune|departement|region|intercommunalite|epci)/"
@@ -235,6 +236,10 @@ def stable(g, nodes) -> list:
     return sorted(nodes, key=key)
 
 
+ISO_PROTOCOL = re.compile(r"^\s*(OGC|OGC API|WWW|ESRI|OSGEO|GLG|W3C|DB|FILE|OPENDAP|UKST|EEA|INSPIRE|ATOM)\s*:",
+                          re.IGNORECASE)
+
+
 def _known_format(value) -> Optional[str]:
     """CKAN's label of a format written as a literal (``shp``, ``geojson``): what the
     publisher says the file is, which ckanext-dcat replaces by the label of the media
@@ -267,9 +272,14 @@ def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
             chosen = pick_literal(g.objects(distribution, predicate))
             if chosen is not None:
                 resource[key] = str(chosen)
-        written_format = _known_format(g.value(distribution, DCT["format"]))
+        written = g.value(distribution, DCT["format"])
+        written_format = _known_format(written)
         if written_format:
             resource["format"] = written_format
+        elif isinstance(written, Literal) and ISO_PROTOCOL.match(str(written)):
+            # GeoNetwork's DCAT writes the ISO 19139 protocol (OGC:WMS, WWW:DOWNLOAD-1.0-http--download)
+            resource["format"] = inspire.resource_format(
+                resource.get("url") or resource.get("access_url") or "", str(written), resource.get("name") or "", [])
         terms = datasud_terms(g, distribution)
         for key, name in (("resource_type", "resourceType"), ("document_kind", "documentKind"),
                           ("document_date", "documentDate")):
@@ -402,6 +412,12 @@ def read_extent(g, dataset_ref, dataset_dict: dict) -> None:
             dataset_dict["spatial_level"], dataset_dict["spatial_code"] = level, insee_code
         elif code is not None and terms.get("spatialLevel"):
             dataset_dict["spatial_level"], dataset_dict["spatial_code"] = terms["spatialLevel"], str(code)
+        # the place as a geometry node itself (GeoNetwork 4: dct:spatial [ a ogc:Polygon ; geo:asWKT ... ])
+        for literal in sorted((v for p in PLACE_GEOMETRIES for v in g.objects(place, p) if isinstance(v, Literal)),
+                              key=str):
+            geojson = geometry.to_geojson(literal)
+            if geojson is not None:
+                geometries.setdefault(0, geojson)
         for rank, predicate in enumerate((LOCN.geometry, DCAT.bbox, DCAT.centroid)):
             for value in g.objects(place, predicate):
                 literals = [value] if isinstance(value, Literal) else \

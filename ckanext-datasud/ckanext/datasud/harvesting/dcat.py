@@ -55,7 +55,7 @@ from ckanext.dcat.processors import RDFParser
 from ckanext.harvest.model import HarvestObject
 
 from ckanext.datasud import dcat as dcat_profile
-from ckanext.datasud.harvesting import dcat_us, download, mapping, queueing, records, safety
+from ckanext.datasud.harvesting import csw_dcat, dcat_us, download, mapping, queueing, records, safety
 from ckanext.datasud.harvesting.base import DataSudHarvesterMixin
 
 log = logging.getLogger(__name__)
@@ -171,11 +171,17 @@ def not_rdf_message(url: str, what: str) -> str:
 def read_graph(content: bytes, text: str, media_type: Optional[str], url: str,
                configured: Optional[str] = None) -> rdflib.ConjunctiveGraph:
     """The RDF graph of a downloaded page, relative URIs resolved against ``url``, a
-    DCAT-US ``data.json`` read as DCAT (:mod:`.dcat_us`), exporters' slips repaired
+    DCAT-US ``data.json`` read as DCAT (:mod:`.dcat_us`), a CSW server's answer in DCAT
+    read as a page of its records (:mod:`.csw_dcat`), exporters' slips repaired
     (:func:`repaired`); :class:`safety.HarvestFetchError` with a French message otherwise."""
     dcat_us_catalogue = dcat_us.parse(text)
     if dcat_us_catalogue is not None:
         return dcat_us.graph(dcat_us_catalogue, url)
+    if csw_dcat.is_answer(content):
+        try:
+            return repaired(csw_dcat.graph(content, url))
+        except csw_dcat.NotDCAT as e:
+            raise safety.HarvestFetchError(not_rdf_message(url, str(e)))
     return repaired(_parsed(content, text, media_type, url, configured))
 
 
@@ -211,8 +217,14 @@ AGENTS = (DCTERMS.publisher, DCTERMS.creator, DCTERMS.rightsHolder)
 
 def repaired(graph: rdflib.Graph) -> rdflib.Graph:
     """The graph with slips that lose nothing when read as meant: misspelled DCAT
-    predicates (:data:`MISSPELLED`), and an agent given as its bare name (ArcGIS Hub's
-    ``"dct:publisher": "Ville de …"``) made an agent with that ``foaf:name``."""
+    predicates (:data:`MISSPELLED`), an agent given as its bare name (ArcGIS Hub's
+    ``"dct:publisher": "Ville de …"``) made an agent with that ``foaf:name``, and a
+    description given only as ``dct:abstract`` (GeoNetwork 4's DCAT) read as
+    ``dct:description``."""
+    for record in set(graph.subjects(RDF.type, DCAT.Dataset)) | set(graph.subjects(RDF.type, DCAT.DatasetSeries)):
+        if graph.value(record, DCTERMS.description) is None:
+            for abstract in list(graph.objects(record, DCTERMS.abstract)):
+                graph.add((record, DCTERMS.description, abstract))
     for wrong, right in MISSPELLED.items():
         for subject, value in list(graph.subject_objects(wrong)):
             graph.add((subject, right, value))

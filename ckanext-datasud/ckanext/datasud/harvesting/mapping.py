@@ -179,6 +179,9 @@ def page_of(record: dict[str, Any], extras: dict[str, Any], landing_page: Option
     uri = extras.get("uri") or record.get("uri")
     if not page and isinstance(uri, str) and uri.startswith(("http://", "https://")):
         page = values.web_url(uri)[0]
+        if page and values.is_local_address(page):
+            warnings.append(warning(record, "page de la donnée", uri, values.LOCAL_ADDRESS_NOTE))
+            page = None
     return page
 
 

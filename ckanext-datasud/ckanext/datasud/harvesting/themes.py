@@ -177,8 +177,9 @@ def slug_for(value: str) -> Optional[str]:
     code = _inspire_code(value)
     if code:
         return INSPIRE_THEMES[code]
-    if value.startswith(TOPIC_CATEGORY_URI):
-        value = value[len(TOPIC_CATEGORY_URI):].strip("/")
+    for prefix in (TOPIC_CATEGORY_URI, "https" + TOPIC_CATEGORY_URI[4:]):  # GeoNetwork 4 writes https
+        if value.startswith(prefix):
+            value = value[len(prefix):].strip("/")
     if value in ISO_TOPICS:
         return ISO_TOPICS[value]
     if value.startswith(HVD_CATEGORY):

@@ -259,6 +259,17 @@ def is_service_endpoint(url: str) -> bool:
     return bool(SERVICE_QUERY.search(parts.query) or SERVICE_PATH.search(parts.path))
 
 
+LOCAL_ADDRESS_NOTE = ("adresse locale du serveur du partenaire (localhost), pas une page publique : elle n'est "
+                      "pas reprise.")
+
+
+def is_local_address(url: str) -> bool:
+    """An address only the partner's own server can follow (``http://localhost:8080/…``:
+    GeoNetwork's base URL left unconfigured)."""
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")
+    return host == "localhost" or host.endswith(".localhost")
+
+
 def landing_page(candidates: Iterable[Optional[str]]) -> tuple[Optional[str], list[tuple[str, str]]]:
     """The landing page among a record's ``dcat:landingPage`` values: the first usable
     address that is a page rather than a service endpoint (a WMS, a WFS), else the first
@@ -268,6 +279,8 @@ def landing_page(candidates: Iterable[Optional[str]]) -> tuple[Optional[str], li
         if candidate in (None, ""):
             continue
         kept, note = web_url(str(candidate))
+        if kept and is_local_address(kept):
+            kept, note = None, LOCAL_ADDRESS_NOTE
         if kept and kept not in usable:
             usable.append(kept)
         elif note:

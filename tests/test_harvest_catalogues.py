@@ -16,7 +16,7 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from ckanext.datasud.harvesting import dcat, records, reports, safety
+from ckanext.datasud.harvesting import dcat, records, safety
 from ckanext.datasud.harvesting.safety import HarvestFetchError
 from tests import factories
 from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, object_errors, \
@@ -324,16 +324,27 @@ def test_series_imported_with_its_members_linked(world):
         "https://data.region-exemple.eu/api/budgets?annee=2024"]
 
 
-def test_a_lone_data_service_is_reported_as_skipped(world):
+def test_a_data_service_serving_a_dataset_becomes_its_distribution(world):
     job = world.jobs["series"]
-    assert gather_errors(job) == [
+    assert gather_errors(job) == [] and errors_only(job) == []
+    datasets = by_title(world.sources.series)
+    assert "API des budgets" not in datasets  # a service is not a dataset
+    assert [(r["name"], r["url"]) for r in datasets["Budget primitif 2023"]["resources"]] == [
+        ("CSV", "https://data.region-exemple.eu/files/bp-2023.csv"),
+        ("API des budgets", "https://data.region-exemple.eu/api/budgets")]  # its dcat:servesDataset
+
+
+def test_a_lone_data_service_is_reported_as_skipped():
+    ttl = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+    <https://data.region-exemple.eu/api/budgets> a dcat:DataService ; dct:title "API des budgets"@fr ;
+        dcat:endpointURL <https://data.region-exemple.eu/api/budgets> ;
+        dcat:servesDataset <https://data.region-exemple.eu/dataset/ailleurs> .
+    <https://data.region-exemple.eu/dataset/ailleurs> a dcat:Dataset ."""
+    graph = dcat.read_graph(ttl.encode(), ttl, "text/turtle", "https://data.region-exemple.eu/catalogue.ttl")
+    assert not set(graph.subjects(dcat.RDF.type, dcat.DCAT.Dataset))  # a bare reference is no record
+    assert dcat.lone_services(graph) == [
         f"{WARNING}fiche « API des budgets » (https://data.region-exemple.eu/api/budgets), champ rdf:type = "
         "« dcat:DataService » : un service de données n'est pas un jeu de données : il n'est pas importé."]
-    assert errors_only(job) == []  # no record refused
-    assert "API des budgets" not in by_title(world.sources.series)
-    report = reports.job_report(job["id"])  # what the partner reads: a warning, not an error
-    assert report["gather_errors"] == [] and report["job"]["counts"]["errors"] == 0
-    assert [w["message"] for w in report["warnings"]] == gather_errors(job)
 
 
 # --- Item 19: a Hydra page that cannot be read ----------------------------------------
@@ -400,7 +411,7 @@ def test_relative_uris_resolved_in_each_syntax():
     subjects = {str(s) for s in graph.subjects()}
     assert {"https://www.commune.example/opendata/dataset/42",
             "https://www.commune.example/opendata/dcat.rdf#ds1"} <= subjects
-    ttl = "<dataset/7> a <http://www.w3.org/ns/dcat#Dataset> ."
+    ttl = '<dataset/7> a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/dc/terms/title> "Sept" .'
     graph = dcat.read_graph(ttl.encode(), ttl, "text/plain", "https://geo.example/cat/page")
     assert {str(s) for s in graph.subjects()} == {"https://geo.example/cat/dataset/7"}
 

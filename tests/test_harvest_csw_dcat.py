@@ -118,6 +118,31 @@ def test_a_page_that_fails_keeps_what_was_read_and_withdraws_nothing(harvested):
     assert {d["title"] for d in source_datasets(source)} == {CYCLING, FLOODS}
 
 
+def test_services_give_the_datasets_they_serve_their_endpoint(harvested):
+    """GeoDCAT-AP: a service record serving a dataset of the catalogue is that dataset's
+    distribution; the dataset it names by URI only is no record; a service serving
+    nothing the catalogue lists is skipped with a warning."""
+    partner, sysadmin = factories.Organization(), ckan_factories.Sysadmin()
+    with CatalogueServer() as server, allowed_hosts(server.host):
+        path = CSW.replace("http://www.w3.org/ns/dcat%23", "http://data.europa.eu/930/")
+        server.pages[path] = Page(fixture("geonetwork4-geodcatap-services.xml"), "application/xml")
+        source = create_source(sysadmin, partner, server.url(path), validation="convention")
+        job = run(source)["job"]
+        again = run(source)["job"]
+    report = reports.job_report(job["id"])
+    assert report["record_errors"] == []  # the service's bare reference is not a record without title
+    [dataset] = source_datasets(source)
+    assert dataset["title"] == "Zonage des PLU de la métropole"
+    assert [(r["name"], r["format"], r["url"]) for r in dataset["resources"]] == [
+        ("Service WMS de l'urbanisme de la métropole", "WMS",
+         "https://sig.metropole-tpm.example.fr/geoserver/urbanisme/ows?SERVICE=WMS&REQUEST=GetCapabilities")]
+    assert gather_errors(job) == [
+        "Avertissement : fiche « Service WFS des réseaux » (https://sig.metropole-tpm.example.fr/geonetwork/srv/"
+        "resources/services/tpm-wfs-reseaux), champ rdf:type = « dcat:DataService » : un service de données n'est "
+        "pas un jeu de données : il n'est pas importé."]
+    assert again["stats"]["not modified"] == 1  # the distribution is the same at every harvest
+
+
 # --- Unit tests (no database) --------------------------------------------------------------
 
 def answer(records: str, matched: int = 1, returned: int = 1, following: int = 0) -> bytes:

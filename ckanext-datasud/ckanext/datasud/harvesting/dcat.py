@@ -27,9 +27,12 @@ Reading catalogues (our own gather, in place of the stock one):
   with ``dcat:inSeries``) are imported too and linked both ways, visibly: the series
   lists each member as a link resource (to the member's landing page, else its URI),
   each member's description ends with « Fait partie de la série … » (:class:`_Records`);
-- a ``dcat:DataService`` on its own (not the access service of a distribution) is not a
-  dataset: it is reported as skipped, one warning per service in the job's gather
-  messages.
+- a ``dcat:DataService`` is not a dataset: one that serves datasets of the catalogue
+  (``dcat:servesDataset``, GeoDCAT-AP's INSPIRE services) becomes their distribution
+  (its endpoint, :func:`_services_as_distributions`); one on its own (serving nothing
+  the catalogue lists, the access service of no distribution) is reported as skipped,
+  one warning per service in the job's gather messages. A dataset only named, with its
+  type and nothing else, is a reference, not a record.
 
 A record's guid names a dataset within its source only: another source's dataset with
 the same guid is never updated nor moved (a warning names it, the record gets its own
@@ -55,7 +58,7 @@ from ckanext.dcat.processors import RDFParser
 from ckanext.harvest.model import HarvestObject
 
 from ckanext.datasud import dcat as dcat_profile
-from ckanext.datasud.harvesting import csw_dcat, dcat_us, download, mapping, queueing, records, safety
+from ckanext.datasud.harvesting import csw_dcat, dcat_us, download, inspire, mapping, queueing, records, safety
 from ckanext.datasud.harvesting.base import DataSudHarvesterMixin
 
 log = logging.getLogger(__name__)
@@ -225,6 +228,8 @@ def repaired(graph: rdflib.Graph) -> rdflib.Graph:
         if graph.value(record, DCTERMS.description) is None:
             for abstract in list(graph.objects(record, DCTERMS.abstract)):
                 graph.add((record, DCTERMS.description, abstract))
+    _drop_bare_references(graph)
+    _services_as_distributions(graph)
     for wrong, right in MISSPELLED.items():
         for subject, value in list(graph.subject_objects(wrong)):
             graph.add((subject, right, value))
@@ -238,6 +243,47 @@ def repaired(graph: rdflib.Graph) -> rdflib.Graph:
                 graph.add((agent, RDF.type, FOAF.Agent))
                 graph.add((agent, FOAF.name, rdflib.Literal(str(name).strip(), lang=name.language)))
     return graph
+
+
+def _drop_bare_references(graph: rdflib.Graph) -> None:
+    """A dataset only named, with its type and nothing else (GeoDCAT-AP writes the dataset
+    a service serves as ``<dcat:Dataset rdf:about="…"/>`` in the service's own record), is
+    a reference to a record described elsewhere, not a record without title."""
+    for node in list(graph.subjects(RDF.type, DCAT.Dataset)):
+        if set(graph.predicates(node, None)) == {RDF.type}:
+            graph.remove((node, RDF.type, DCAT.Dataset))
+
+
+def _services_as_distributions(graph: rdflib.Graph) -> None:
+    """A ``dcat:DataService`` that serves datasets of the catalogue (``dcat:servesDataset``:
+    a WMS or WFS described in its own record, as GeoNetwork's GeoDCAT-AP and INSPIRE
+    catalogues do) gives each of them a distribution: its endpoint, named after the
+    service, its format from the service's standard or address, with the service as
+    ``dcat:accessService`` (so it is no longer a lone service). The distribution's URI is
+    made from the dataset's and the endpoint's, the same at every harvest."""
+    for service in sorted(set(graph.subjects(RDF.type, DCAT.DataService)), key=str):
+        endpoints = sorted(str(e) for e in graph.objects(service, DCAT.endpointURL))
+        if not endpoints:
+            continue
+        standard = " ".join(sorted(str(v) for p in (DCTERMS.conformsTo, DCTERMS.type, DCTERMS["format"])
+                                   for v in graph.objects(service, p)))
+        title = _label(graph, service)
+        for dataset in sorted(set(graph.objects(service, DCAT.servesDataset)), key=str):
+            if not isinstance(dataset, rdflib.URIRef) or graph.value(dataset, DCTERMS.title) is None:
+                continue  # a dataset described elsewhere, or not at all
+            if any(graph.value(d, DCAT.accessService) == service for d in graph.objects(dataset, DCAT.distribution)):
+                continue  # the catalogue already says it
+            digest = hashlib.sha1(endpoints[0].encode()).hexdigest()[:12]
+            distribution = rdflib.URIRef(f"{str(dataset).split('#', 1)[0]}#service-{digest}")
+            graph.add((dataset, DCAT.distribution, distribution))
+            graph.add((distribution, RDF.type, DCAT.Distribution))
+            graph.add((distribution, DCAT.accessURL, rdflib.URIRef(endpoints[0])))
+            graph.add((distribution, DCAT.accessService, service))
+            if title:
+                graph.add((distribution, DCTERMS.title, rdflib.Literal(title)))
+            fmt = inspire.resource_format(endpoints[0], standard, title or "", [])
+            if fmt:
+                graph.add((distribution, DCTERMS["format"], rdflib.Literal(fmt)))
 
 
 def hydra_total(graph: rdflib.Graph) -> Optional[int]:

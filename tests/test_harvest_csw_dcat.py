@@ -143,6 +143,42 @@ def test_services_give_the_datasets_they_serve_their_endpoint(harvested):
     assert again["stats"]["not modified"] == 1  # the distribution is the same at every harvest
 
 
+def test_geodcatap_record_in_french_with_iso_language_codes(harvested):
+    """GeoNetwork 4.2's GeoDCAT-AP: ``xml:lang="fre"`` is French (chosen over "eng"), a
+    record named by a bare identifier keeps it as a URN (never a made-up web page), a
+    distribution that is only a WFS access gets the WFS format."""
+    partner, sysadmin = factories.Organization(), ckan_factories.Sysadmin()
+    with CatalogueServer() as server, allowed_hosts(server.host):
+        path = CSW.replace("http://www.w3.org/ns/dcat%23", "http://data.europa.eu/930/")
+        server.pages[path] = Page(fixture("geonetwork42-geodcatap-bilingual.xml"), "application/xml")
+        source = create_source(sysadmin, partner, server.url(path), validation="convention")
+        job = run(source)["job"]
+        again = run(source)["job"]
+    assert gather_errors(job) == [] and reports.job_report(job["id"])["record_errors"] == []
+    [dataset] = source_datasets(source)
+    assert dataset["title"] == "Zones d'aménagement concerté de Toulon"
+    assert dataset["notes"] == "Périmètres des zones d'aménagement concerté (ZAC) créées par la ville."
+    assert {t["name"] for t in dataset["tags"]} == {"URBANISME"}
+    extras = {e["key"]: e["value"] for e in dataset["extras"]}
+    assert extras["guid"] == "urn:x-csw-record:fr-213800000/2024/limite/zac"
+    assert dataset["url"] == server.url(path)  # no page of its own: the partner's catalogue
+    assert (dataset["contact_name"], dataset["contact_email"]) == ("Ville de Toulon – Service SIG",
+                                                                  "sig@ville-toulon.example.fr")
+    assert dataset["themes"] == ["amenagement-urbanisme"]  # REGI
+    assert json.loads(dataset["spatial"])["coordinates"][0][0] == [5.87, 43.09]
+    assert [(r["name"], r["format"]) for r in dataset["resources"]] == [("urbanisme:zac", "WFS")]
+    assert again["stats"]["not modified"] == 1
+
+
+def test_language_codes_of_three_letters():
+    from ckanext.datasud import dcat as dcat_profile
+    from rdflib import Literal
+    assert [dcat_profile.language_code(t) for t in ("fre", "fra", "FR-fr", "eng", "ger", None, "x-local")] == [
+        "fr", "fr", "fr", "en", "de", "", "x"]
+    assert dcat_profile.pick_literal([Literal("Planning", lang="eng"), Literal("Urbanisme", lang="fre")]) == \
+        Literal("Urbanisme", lang="fre")
+
+
 # --- Unit tests (no database) --------------------------------------------------------------
 
 def answer(records: str, matched: int = 1, returned: int = 1, following: int = 0) -> bytes:

@@ -119,7 +119,7 @@ def read_as_written(g, dataset_ref, dataset_dict: dict) -> None:
     by_language: dict[str, list[str]] = {}
     for keyword in g.objects(dataset_ref, DCAT.keyword):
         if isinstance(keyword, Literal):
-            language = (keyword.language or "").lower().split("-")[0]
+            language = language_code(keyword.language)
             by_language.setdefault(language, []).append(str(keyword))
     tagged = sorted(k for k in by_language if k)
     language = "fr" if "fr" in by_language else "en" if "en" in by_language else (tagged[0] if tagged else "")
@@ -150,8 +150,21 @@ DATASUD_TERMS = ("publicationMode", "granularity", "spatialLevel", "inspireConfo
                  "resourceType", "documentKind", "documentDate")
 
 
+# ISO 639-2 codes some exporters tag literals with (GeoNetwork's GeoDCAT-AP writes
+# xml:lang="fre", as its ISO 19139 records do), as the two-letter codes RDF uses.
+ISO_639_2 = {"fre": "fr", "fra": "fr", "eng": "en", "ger": "de", "deu": "de", "ita": "it", "spa": "es",
+             "cat": "ca", "por": "pt", "dut": "nl", "nld": "nl", "oci": "oc"}
+
+
+def language_code(tag: Optional[str]) -> str:
+    """The language of a literal's tag, in two letters when it has them: ``fr`` for
+    ``fr``, ``fr-FR``, ``fre``, ``fra`` or ``fr-t-it-t0-mtec``."""
+    primary = (tag or "").lower().split("-")[0]
+    return ISO_639_2.get(primary, primary)
+
+
 def _language(literal: Literal) -> str:
-    return (literal.language or "").lower().split("-")[0]
+    return language_code(literal.language)
 
 
 def translated_by_machine(literal: Literal) -> Optional[str]:

@@ -66,6 +66,7 @@ def graph(content: bytes, url: str) -> rdflib.ConjunctiveGraph:
         if record.tag != f"{{{RDF_NS}}}RDF" and not record.tag.startswith(f"{{{DCAT_SCHEMA}"):
             others.append(etree.QName(record).localname)
             continue
+        _name_relative_references(record)
         document = etree.tostring(record) if record.tag == f"{{{RDF_NS}}}RDF" else _wrapped(record)
         try:
             result.parse(data=document, format="xml", publicID=url)
@@ -100,6 +101,25 @@ def record_pages(g: rdflib.Graph) -> None:
             if isinstance(reference, URIRef) and "text/html" in formats:
                 g.add((dataset, DCAT.landingPage, reference))
                 break
+
+
+RELATIVE_RECORD = "urn:x-csw-record:"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _name_relative_references(record: etree._Element) -> None:
+    """GeoNetwork's GeoDCAT-AP names a record whose identifier is no URI by that
+    identifier alone (``rdf:about="fr-200053742/2019/limite/bud"``). Resolved against the
+    CSW's address it would look like a web page that does not exist (and would be taken
+    for the dataset's page): it is made ``urn:x-csw-record:<identifier>`` instead, the
+    same at every harvest whatever the page."""
+    for node in record.iter():
+        if not isinstance(node.tag, str):
+            continue
+        for attribute in (f"{{{RDF_NS}}}about", f"{{{RDF_NS}}}resource"):
+            value = (node.get(attribute) or "").strip()
+            if value and not _SCHEME.match(value) and not value.startswith(("/", "#", "?")):
+                node.set(attribute, RELATIVE_RECORD + value)
 
 
 def _wrapped(record: etree._Element) -> bytes:

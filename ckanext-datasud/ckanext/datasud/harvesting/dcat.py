@@ -230,6 +230,7 @@ def repaired(graph: rdflib.Graph) -> rdflib.Graph:
                 graph.add((record, DCTERMS.description, abstract))
     _drop_bare_references(graph)
     _services_as_distributions(graph)
+    _formats_from_services(graph)
     for wrong, right in MISSPELLED.items():
         for subject, value in list(graph.subject_objects(wrong)):
             graph.add((subject, right, value))
@@ -265,8 +266,7 @@ def _services_as_distributions(graph: rdflib.Graph) -> None:
         endpoints = sorted(str(e) for e in graph.objects(service, DCAT.endpointURL))
         if not endpoints:
             continue
-        standard = " ".join(sorted(str(v) for p in (DCTERMS.conformsTo, DCTERMS.type, DCTERMS["format"])
-                                   for v in graph.objects(service, p)))
+        standard = _service_standard(graph, service)
         title = _label(graph, service)
         for dataset in sorted(set(graph.objects(service, DCAT.servesDataset)), key=str):
             if not isinstance(dataset, rdflib.URIRef) or graph.value(dataset, DCTERMS.title) is None:
@@ -284,6 +284,28 @@ def _services_as_distributions(graph: rdflib.Graph) -> None:
             fmt = inspire.resource_format(endpoints[0], standard, title or "", [])
             if fmt:
                 graph.add((distribution, DCTERMS["format"], rdflib.Literal(fmt)))
+
+
+def _service_standard(graph: rdflib.Graph, service) -> str:
+    """What says which kind of service it is: its standards, types and formats."""
+    return " ".join(sorted(str(v) for p in (DCTERMS.conformsTo, DCTERMS.type, DCTERMS["format"])
+                           for v in graph.objects(service, p)))
+
+
+def _formats_from_services(graph: rdflib.Graph) -> None:
+    """A distribution that is only an access to a service (no format, no media type, no
+    download URL; GeoNetwork's GeoDCAT-AP: ``dcat:accessService`` conforming to the WMS
+    standard) gets its format from the service's standard (WMS, WFS...)."""
+    for distribution in list(graph.subjects(RDF.type, DCAT.Distribution)):
+        if any(graph.value(distribution, p) is not None
+               for p in (DCTERMS["format"], DCAT.mediaType, DCAT.downloadURL)):
+            continue
+        for service in sorted(graph.objects(distribution, DCAT.accessService), key=str):
+            address = str(graph.value(distribution, DCAT.accessURL) or graph.value(service, DCAT.endpointURL) or "")
+            fmt = inspire.resource_format(address, _service_standard(graph, service), "", [])
+            if fmt:
+                graph.add((distribution, DCTERMS["format"], rdflib.Literal(fmt)))
+                break
 
 
 def hydra_total(graph: rdflib.Graph) -> Optional[int]:
@@ -317,7 +339,7 @@ def _label(graph: rdflib.Graph, node, predicate=DCTERMS.title) -> str:
     """A node's title, French first."""
     values = list(graph.objects(node, predicate))
     for value in values:
-        if getattr(value, "language", None) in ("fr", None):
+        if dcat_profile.language_code(getattr(value, "language", None)) in ("fr", ""):
             return str(value)
     return str(values[0]) if values else ""
 

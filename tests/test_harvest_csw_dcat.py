@@ -159,6 +159,9 @@ def test_geodcatap_record_in_french_with_iso_language_codes(harvested):
     assert dataset["title"] == "Zones d'aménagement concerté de Toulon"
     assert dataset["notes"] == "Périmètres des zones d'aménagement concerté (ZAC) créées par la ville."
     assert {t["name"] for t in dataset["tags"]} == {"URBANISME"}
+    # the statement's text, not its blank node's identifier (a new one at each reading)
+    assert dataset["provenance"] == ("Numérisation des dossiers de création des ZAC, contrôlée par le service "
+                                     "urbanisme.")
     extras = {e["key"]: e["value"] for e in dataset["extras"]}
     assert extras["guid"] == "urn:x-csw-record:fr-213800000/2024/limite/zac"
     assert dataset["url"] == server.url(path)  # no page of its own: the partner's catalogue

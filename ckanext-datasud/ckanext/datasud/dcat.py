@@ -268,6 +268,7 @@ def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
     """Languages, themes, licences, publisher, extent and DataSud's terms of a record."""
     dataset_dict.setdefault(mapping.WARNINGS, [])
     read_texts(g, dataset_ref, dataset_dict)
+    read_statements(g, dataset_ref, dataset_dict)
     read_themes(g, dataset_ref, dataset_dict)
     read_licences(g, dataset_ref, dataset_dict)
     read_publisher(g, dataset_ref, dataset_dict)
@@ -313,6 +314,39 @@ def read_texts(g, dataset_ref, dataset_dict: dict) -> None:
         if source is not None:
             dataset_dict.setdefault(mapping.WARNINGS, []).append(
                 _machine_translation_warning(dataset_dict, key, chosen, source, written))
+
+
+# Values ckanext-dcat reads as one string, where a node (a blank one above all) would
+# give its identifier, a different one at each reading: « N3f2a… » as provenance, and a
+# record rewritten at every harvest.
+STATEMENTS = (("provenance", DCT.provenance), ("version_notes", ADMS.versionNotes))
+STATEMENT_TEXTS = (RDFS.label, DCT.description, SKOS.prefLabel, DCT.title, RDF.value)
+
+
+def read_statements(g, dataset_ref, dataset_dict: dict) -> None:
+    """Provenance and version notes as text: a literal (French first), else the text
+    of the node (``dct:ProvenanceStatement`` with ``rdfs:label`` or, as GeoNetwork's
+    GeoDCAT-AP writes it, ``dct:description``), else the node's URI; a blank node without
+    text gives nothing."""
+    extras = dataset_dict.setdefault("extras", [])
+    for key, predicate in STATEMENTS:
+        objects = list(g.objects(dataset_ref, predicate))
+        if not objects:
+            continue
+        chosen = pick_literal(objects)
+        text = str(chosen).strip() if chosen is not None else None
+        if text is None:
+            for node in stable(g, objects):
+                text = node_label(g, node, STATEMENT_TEXTS) or (str(node) if isinstance(node, URIRef) else None)
+                if text:
+                    break
+        at_root = key in dataset_dict  # where the profiles before this one put it (scheming: at the root)
+        extras[:] = [e for e in extras if e.get("key") != key]
+        dataset_dict.pop(key, None)
+        if text and at_root:
+            dataset_dict[key] = text
+        elif text:
+            extras.append({"key": key, "value": text})
 
 
 FIELD_NAMES = {"title": "titre", "notes": "description"}

@@ -255,6 +255,7 @@ def test_language_preference(values, chosen):
 # --- Reading a record's graph (the profile's parse) ---------------------------------------
 
 PREFIXES = """@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix skos: <http://www.w3.org/2004/02/skos/core#> . @prefix igeo: <http://rdf.insee.fr/def/geo#> .
 @prefix ds: <https://data.autre.example/ns#> .
 """
@@ -279,6 +280,30 @@ def _read(turtle: str) -> dict:
 def test_insee_territories_give_level_and_code(place, level, code):
     record = _read(f"<https://x.example/d> dct:spatial {place} .")
     assert (record["spatial_level"], record["spatial_code"]) == (level, code)
+
+
+@pytest.mark.parametrize("written,expected", [
+    # GeoNetwork's GeoDCAT-AP: the statement's text is its dct:description
+    ('[ a dct:ProvenanceStatement ; dct:description "Numérisé en 2020."@fr ]', "Numérisé en 2020."),
+    ('[ a dct:ProvenanceStatement ; rdfs:label "Saisie terrain."@fr, "Field survey."@en ]', "Saisie terrain."),
+    ('"Relevés GPS."', "Relevés GPS."),
+    ("[ a dct:ProvenanceStatement ]", None),  # never a blank node's identifier
+])
+def test_provenance_written_as_a_node_is_its_text(written, expected):
+    record = _read(f"<https://x.example/d> dct:provenance {written} .")
+    assert record.get("provenance", dict((e["key"], e["value"]) for e in record["extras"]).get("provenance")) \
+        == expected
+
+
+@pytest.mark.parametrize("written,expected", [
+    ("<http://publications.europa.eu/resource/authority/frequency/MONTHLY>",
+     "http://publications.europa.eu/resource/authority/frequency/MONTHLY"),
+    ('[ a dct:Frequency ; skos:prefLabel "Mensuelle"@fr ]', "Mensuelle"),
+    ("[ a dct:Frequency ]", None),
+])
+def test_a_frequency_node_is_its_uri_else_its_label(written, expected):
+    record = _read(f"<https://x.example/d> dct:accrualPeriodicity {written} .")
+    assert dict((e["key"], e["value"]) for e in record["extras"]).get("frequency") == expected
 
 
 def test_datasud_terms_of_another_portal_are_read():

@@ -319,27 +319,31 @@ def read_texts(g, dataset_ref, dataset_dict: dict) -> None:
 # Values ckanext-dcat reads as one string, where a node (a blank one above all) would
 # give its identifier, a different one at each reading: « N3f2a… » as provenance, and a
 # record rewritten at every harvest.
-STATEMENTS = (("provenance", DCT.provenance), ("version_notes", ADMS.versionNotes))
-STATEMENT_TEXTS = (RDFS.label, DCT.description, SKOS.prefLabel, DCT.title, RDF.value)
+# (key, predicate, whether a node's URI says more than its label)
+STATEMENTS = (("provenance", DCT.provenance, False), ("version_notes", ADMS.versionNotes, False),
+              ("frequency", DCT.accrualPeriodicity, True))
+STATEMENT_TEXTS = (RDFS.label, SKOS.prefLabel, DCT.description, DCT.title, RDF.value)
 
 
 def read_statements(g, dataset_ref, dataset_dict: dict) -> None:
-    """Provenance and version notes as text: a literal (French first), else the text
-    of the node (``dct:ProvenanceStatement`` with ``rdfs:label`` or, as GeoNetwork's
-    GeoDCAT-AP writes it, ``dct:description``), else the node's URI; a blank node without
-    text gives nothing."""
+    """Provenance, version notes and frequency as one string: a literal (French first),
+    else a node's text (``dct:ProvenanceStatement`` with ``rdfs:label`` or, as GeoNetwork's
+    GeoDCAT-AP writes it, ``dct:description``; a frequency node with its
+    ``skos:prefLabel``) or its URI (first, for a frequency); a blank node without text
+    gives nothing."""
     extras = dataset_dict.setdefault("extras", [])
-    for key, predicate in STATEMENTS:
+    for key, predicate, uri_first in STATEMENTS:
         objects = list(g.objects(dataset_ref, predicate))
         if not objects:
             continue
         chosen = pick_literal(objects)
         text = str(chosen).strip() if chosen is not None else None
-        if text is None:
-            for node in stable(g, objects):
-                text = node_label(g, node, STATEMENT_TEXTS) or (str(node) if isinstance(node, URIRef) else None)
-                if text:
-                    break
+        for node in ([] if text else stable(g, objects)):
+            uri = str(node) if isinstance(node, URIRef) else None
+            text = (uri or node_label(g, node, STATEMENT_TEXTS)) if uri_first else \
+                (node_label(g, node, STATEMENT_TEXTS) or uri)
+            if text:
+                break
         at_root = key in dataset_dict  # where the profiles before this one put it (scheming: at the root)
         extras[:] = [e for e in extras if e.get("key") != key]
         dataset_dict.pop(key, None)

@@ -169,7 +169,11 @@ def test_geodcatap_record_in_french_with_iso_language_codes(harvested):
                                                                   "sig@ville-toulon.example.fr")
     assert dataset["themes"] == ["amenagement-urbanisme"]  # REGI
     assert json.loads(dataset["spatial"])["coordinates"][0][0] == [5.87, 43.09]
-    assert [(r["name"], r["format"]) for r in dataset["resources"]] == [("urbanisme:zac", "WFS")]
+    # the distribution, then the documentation (foaf:page) as documents, the thumbnail left out
+    assert [(r["name"], r["format"], r["resource_type"], r.get("document_kind")) for r in dataset["resources"]] == [
+        ("urbanisme:zac", "WFS", "data", None),
+        ("Délibération de création de la ZAC du Mont Faron", "", "document", "deliberation"),
+        ("Notice de présentation des ZAC", "PDF", "document", "rapport")]
     assert again["stats"]["not modified"] == 1
 
 

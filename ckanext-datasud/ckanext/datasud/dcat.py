@@ -33,6 +33,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+from urllib.parse import urlsplit
 from contextvars import ContextVar
 from typing import Optional
 
@@ -273,6 +274,7 @@ def read_semantics(g, dataset_ref, dataset_dict: dict) -> None:
     read_licences(g, dataset_ref, dataset_dict)
     read_publisher(g, dataset_ref, dataset_dict)
     read_extent(g, dataset_ref, dataset_dict)
+    read_documents(g, dataset_ref, dataset_dict)
     terms = datasud_terms(g, dataset_ref)
     for key, name in (("granularity", "granularity"), ("spatial_level", "spatialLevel"),
                       ("inspire_conformity", "inspireConformity")):
@@ -319,6 +321,36 @@ def read_texts(g, dataset_ref, dataset_dict: dict) -> None:
 # Values ckanext-dcat reads as one string, where a node (a blank one above all) would
 # give its identifier, a different one at each reading: « N3f2a… » as provenance, and a
 # record rewritten at every harvest.
+IMAGE_FORMATS = ("JPEG", "JPG", "PNG", "GIF", "SVG", "WEBP")
+
+
+def read_documents(g, dataset_ref, dataset_dict: dict) -> None:
+    """The dataset's documentation (``foaf:page``: a notice, a report, a specification;
+    GeoDCAT-AP writes there the record's links that are not data) as document resources,
+    after its distributions: its title and description, its format and kind from its
+    address and words. Left out: what is already a distribution or a landing page, and
+    images (GeoNetwork's thumbnails)."""
+    known = {str(o) for o in g.objects(dataset_ref, DCAT.landingPage)}
+    for resource in dataset_dict.get("resources") or []:
+        known.update(str(resource.get(k)) for k in ("url", "access_url", "download_url") if resource.get(k))
+    documents = []
+    for page in stable(g, g.objects(dataset_ref, FOAF.page)):
+        url = str(page)
+        if not isinstance(page, URIRef) or not url.startswith(("http://", "https://")) or url in known:
+            continue
+        known.add(url)
+        name = node_label(g, page, (DCT.title, RDFS.label, SKOS.prefLabel)) or ""
+        description = node_label(g, page, (DCT.description,)) or ""
+        fmt = inspire.resource_format(url, "", f"{name} {description}", [])
+        extension = urlsplit(url).path.rsplit("/", 1)[-1].rpartition(".")[2].upper()
+        if fmt.upper() in IMAGE_FORMATS or extension in IMAGE_FORMATS:
+            continue
+        kind = inspire.resource_kind(fmt, "", "", f"{name} {description}")[1] or "autre"
+        documents.append({"url": url, "name": name or description or url, "description": description if name else "",
+                          "format": fmt, "resource_type": "document", "document_kind": kind})
+    dataset_dict.setdefault("resources", []).extend(documents)
+
+
 # (key, predicate, whether a node's URI says more than its label)
 STATEMENTS = (("provenance", DCT.provenance, False), ("version_notes", ADMS.versionNotes, False),
               ("frequency", DCT.accrualPeriodicity, True))

@@ -669,15 +669,9 @@ def online_resources(xml, excluded_hosts: Iterable[str] = ()) -> tuple[list[dict
         name, description = _first_text(online, "gmd:name"), _first_text(online, "gmd:description")
         function = (online.xpath("gmd:function/gmd:CI_OnLineFunctionCode/@codeListValue", namespaces=NS) or [""])[0]
         text = f"{name} {description}"
-        host = (urlsplit(url).hostname or "") if url.lower().startswith(("http://", "https://")) else ""
-        if not host or re.search(r"\s", url):
-            notes.append(("gmd:onLine", url, "adresse qui n'est pas une adresse web (http:// ou https://) : la "
-                                             "ressource n'est pas importée."))
-            continue
-        pattern = _host_excluded(host, excluded_hosts)
-        if pattern:
-            notes.append(("gmd:onLine", url, f"adresse sur un hôte exclu par la source ({pattern} : réseau "
-                                             "interne) : la ressource n'est pas importée."))
+        refused = _refused_address(url, excluded_hosts)
+        if refused:
+            notes.append(("gmd:onLine", url, refused))
             continue
         if _METADATA_WORDS.search(normalise(text)) or _METADATA_URL.search(url):
             if page is None and not _XML_VIEW.search(f"{text} {url}"):
@@ -695,6 +689,19 @@ def online_resources(xml, excluded_hosts: Iterable[str] = ()) -> tuple[list[dict
     if not resources and is_service(root):
         resources += _connect_points(root, excluded_hosts, seen, notes)
     return resources, page, notes
+
+
+def _refused_address(url: str, excluded_hosts: Iterable[str]) -> Optional[str]:
+    """Why a linked address is not imported (French), ``None`` when it is: not a web
+    address, or on a host the source excludes (an intranet)."""
+    host = (urlsplit(url).hostname or "") if url.lower().startswith(("http://", "https://")) else ""
+    if not host or re.search(r"\s", url):
+        return "adresse qui n'est pas une adresse web (http:// ou https://) : la ressource n'est pas importée."
+    pattern = _host_excluded(host, excluded_hosts)
+    if pattern:
+        return (f"adresse sur un hôte exclu par la source ({pattern} : réseau interne) : la ressource n'est pas "
+                "importée.")
+    return None
 
 
 SERVICE_RESOURCE_NAME = "Service {label} (adresse du service)"
@@ -715,15 +722,9 @@ def _connect_points(root, excluded_hosts: Iterable[str], seen: set[str],
             if not url or url in seen:
                 continue
             seen.add(url)
-            host = (urlsplit(url).hostname or "") if url.lower().startswith(("http://", "https://")) else ""
-            if not host or re.search(r"\s", url):
-                notes.append(("srv:connectPoint", url, "adresse qui n'est pas une adresse web (http:// ou "
-                                                       "https://) : la ressource n'est pas importée."))
-                continue
-            pattern = _host_excluded(host, excluded_hosts)
-            if pattern:
-                notes.append(("srv:connectPoint", url, f"adresse sur un hôte exclu par la source ({pattern} : "
-                                                       "réseau interne) : la ressource n'est pas importée."))
+            refused = _refused_address(url, excluded_hosts)
+            if refused:
+                notes.append(("srv:connectPoint", url, refused))
                 continue
             # the protocol, else the service's type and the address's path (``/atom/...``, ``/wms``)
             said = _first_text(point, "gmd:protocol") or f"{kind} {urlsplit(url).path}"

@@ -215,3 +215,29 @@ def has_warning(messages: list[str], *parts: str) -> bool:
 
 def resources_by_name(dataset: dict) -> dict[str, dict]:
     return {r["name"]: r for r in dataset["resources"]}
+
+
+def harvest_twice(pages: dict[str, Page], first: str, **settings: Any) -> dict[str, Any]:
+    """A partner's catalogue (``pages``, by path and query) served from a real HTTP server
+    and harvested twice by a new source of a new partner, starting at path ``first``,
+    with the DataSud source ``settings`` (validation by convention unless given): the
+    first job, the datasets by title, its report, the second job (the catalogue unchanged)
+    and the paths the server was asked for."""
+    from ckan.tests import factories as ckan_factories
+    from ckanext.datasud.harvesting import reports
+    from tests import factories
+
+    partner, sysadmin = factories.Organization(), ckan_factories.Sysadmin()
+    with CatalogueServer() as server, allowed_hosts(server.host):
+        server.pages.update(pages)
+        source = create_source(sysadmin, partner, server.url(first), **{"validation": "convention", **settings})
+        job = run(source)["job"]
+        datasets = {d["title"]: d for d in source_datasets(source)}
+        again = run(source)["job"]
+    return {"job": job, "datasets": datasets, "report": reports.job_report(job["id"]), "again": again,
+            "requests": list(server.requests), "source": source, "url": server.url(first)}
+
+
+def warnings_naming(harvested: dict[str, Any], title: str) -> list[str]:
+    """The job report's warnings about the record of this title."""
+    return [w["message"] for w in harvested["report"]["warnings"] if f"« {title} »" in w["message"]]

@@ -19,10 +19,10 @@ import pytest
 
 from ckan.tests import factories as ckan_factories
 
-from ckanext.datasud.harvesting import csw_dcat, reports
+from ckanext.datasud.harvesting import csw_dcat
 from tests import factories
-from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, run, \
-    resources_by_name, source_datasets
+from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, harvest_twice, run, \
+    resources_by_name, source_datasets, warnings_naming
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dcat" / "csw-dcat"
 CSW = ("/geonetwork/srv/fre/csw?service=CSW&version=2.0.2&request=GetRecords&typeNames=csw:Record"
@@ -41,23 +41,12 @@ def fixture(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def harvested(clean_module_db):
-    partner = factories.Organization()
-    sysadmin = ckan_factories.Sysadmin()
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        server.pages[PAGE_1] = Page(fixture("geonetwork4-page-1.xml"), "application/xml;charset=UTF-8")
-        server.pages[PAGE_2] = Page(fixture("geonetwork4-page-2.xml"), "application/xml;charset=UTF-8")
-        source = create_source(sysadmin, partner, server.url(PAGE_1), validation="convention",
-                               publication_mode="reference")
-        job = run(source)["job"]
-        datasets = {d["title"]: d for d in source_datasets(source)}
-        again = run(source)["job"]
-        requests = list(server.requests)
-    return {"job": job, "datasets": datasets, "report": reports.job_report(job["id"]), "again": again,
-            "requests": requests, "source": source}
+    return harvest_twice({PAGE_1: Page(fixture("geonetwork4-page-1.xml"), "application/xml;charset=UTF-8"),
+                          PAGE_2: Page(fixture("geonetwork4-page-2.xml"), "application/xml;charset=UTF-8")}, PAGE_1,
+                         publication_mode="reference")
 
 
-def warnings_of(harvested, title: str) -> list[str]:
-    return [w["message"] for w in harvested["report"]["warnings"] if f"« {title} »" in w["message"]]
+warnings_of = warnings_naming
 
 
 def test_every_page_of_the_answer_is_harvested(harvested):
@@ -122,16 +111,11 @@ def test_services_give_the_datasets_they_serve_their_endpoint(harvested):
     """GeoDCAT-AP: a service record serving a dataset of the catalogue is that dataset's
     distribution; the dataset it names by URI only is no record; a service serving
     nothing the catalogue lists is skipped with a warning."""
-    partner, sysadmin = factories.Organization(), ckan_factories.Sysadmin()
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        path = CSW.replace("http://www.w3.org/ns/dcat%23", "http://data.europa.eu/930/")
-        server.pages[path] = Page(fixture("geonetwork4-geodcatap-services.xml"), "application/xml")
-        source = create_source(sysadmin, partner, server.url(path), validation="convention")
-        job = run(source)["job"]
-        again = run(source)["job"]
-    report = reports.job_report(job["id"])
-    assert report["record_errors"] == []  # the service's bare reference is not a record without title
-    [dataset] = source_datasets(source)
+    path = CSW.replace("http://www.w3.org/ns/dcat%23", "http://data.europa.eu/930/")
+    harvest = harvest_twice({path: Page(fixture("geonetwork4-geodcatap-services.xml"), "application/xml")}, path)
+    job, again = harvest["job"], harvest["again"]
+    assert harvest["report"]["record_errors"] == []  # the service's bare reference is not a record without title
+    [dataset] = harvest["datasets"].values()
     assert dataset["title"] == "Zonage des PLU de la métropole"
     assert [(r["name"], r["format"], r["url"]) for r in dataset["resources"]] == [
         ("Service WMS de l'urbanisme de la métropole", "WMS",
@@ -147,15 +131,11 @@ def test_geodcatap_record_in_french_with_iso_language_codes(harvested):
     """GeoNetwork 4.2's GeoDCAT-AP: ``xml:lang="fre"`` is French (chosen over "eng"), a
     record named by a bare identifier keeps it as a URN (never a made-up web page), a
     distribution that is only a WFS access gets the WFS format."""
-    partner, sysadmin = factories.Organization(), ckan_factories.Sysadmin()
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        path = CSW.replace("http://www.w3.org/ns/dcat%23", "http://data.europa.eu/930/")
-        server.pages[path] = Page(fixture("geonetwork42-geodcatap-bilingual.xml"), "application/xml")
-        source = create_source(sysadmin, partner, server.url(path), validation="convention")
-        job = run(source)["job"]
-        again = run(source)["job"]
-    assert gather_errors(job) == [] and reports.job_report(job["id"])["record_errors"] == []
-    [dataset] = source_datasets(source)
+    path = CSW.replace("http://www.w3.org/ns/dcat%23", "http://data.europa.eu/930/")
+    harvest = harvest_twice({path: Page(fixture("geonetwork42-geodcatap-bilingual.xml"), "application/xml")}, path)
+    again = harvest["again"]
+    assert gather_errors(harvest["job"]) == [] and harvest["report"]["record_errors"] == []
+    [dataset] = harvest["datasets"].values()
     assert dataset["title"] == "Zones d'aménagement concerté de Toulon"
     assert dataset["notes"] == "Périmètres des zones d'aménagement concerté (ZAC) créées par la ville."
     assert {t["name"] for t in dataset["tags"]} == {"URBANISME"}
@@ -164,7 +144,7 @@ def test_geodcatap_record_in_french_with_iso_language_codes(harvested):
                                      "urbanisme.")
     extras = {e["key"]: e["value"] for e in dataset["extras"]}
     assert extras["guid"] == "urn:x-csw-record:fr-213800000/2024/limite/zac"
-    assert dataset["url"] == server.url(path)  # no page of its own: the partner's catalogue
+    assert dataset["url"] == harvest["url"]  # no page of its own: the partner's catalogue
     assert (dataset["contact_name"], dataset["contact_email"]) == ("Ville de Toulon – Service SIG",
                                                                   "sig@ville-toulon.example.fr")
     assert dataset["themes"] == ["amenagement-urbanisme"]  # REGI

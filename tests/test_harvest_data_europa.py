@@ -18,13 +18,8 @@ from pathlib import Path
 import pytest
 from rdflib import Literal
 
-from ckan.tests import factories as ckan_factories
-
 from ckanext.datasud import dcat as dcat_profile
-from ckanext.datasud.harvesting import reports
-from tests import factories
-from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, run, \
-    resources_by_name, source_datasets
+from tests.harvesting import Page, gather_errors, harvest_twice, resources_by_name, warnings_naming
 
 FIXTURE = Path(__file__).parent / "fixtures" / "dcat" / "data-europa-eu" / "catalogue-page-1.ttl"
 AIR = "Qualité de l'air - stations de mesure"
@@ -35,21 +30,12 @@ AIR_URI = "http://data.europa.eu/88u/dataset/qualita-aria-stazioni"
 
 @pytest.fixture(scope="module")
 def harvested(clean_module_db):
-    partner = factories.Organization()
-    sysadmin = ckan_factories.Sysadmin()
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        path = "/api/hub/repo/catalogues/regione-piemonte.ttl"
-        server.pages[path] = Page(FIXTURE.read_text(encoding="utf-8"), "text/turtle")
-        source = create_source(sysadmin, partner, server.url(path), validation="convention",
-                               publication_mode="reference")
-        job = run(source)["job"]
-        datasets = {d["title"]: d for d in source_datasets(source)}
-        again = run(source)["job"]
-    return {"job": job, "datasets": datasets, "report": reports.job_report(job["id"]), "again": again}
+    path = "/api/hub/repo/catalogues/regione-piemonte.ttl"
+    return harvest_twice({path: Page(FIXTURE.read_text(encoding="utf-8"), "text/turtle")}, path,
+                         publication_mode="reference")
 
 
-def warnings_of(harvested, title: str) -> list[str]:
-    return [w["message"] for w in harvested["report"]["warnings"] if f"« {title} »" in w["message"]]
+warnings_of = warnings_naming
 
 
 def test_every_record_of_the_page_is_published(harvested):

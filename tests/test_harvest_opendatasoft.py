@@ -15,12 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ckan.tests import factories as ckan_factories
-
-from ckanext.datasud.harvesting import reports
-from tests import factories
-from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, run, \
-    source_datasets, resources_by_name
+from tests.harvesting import Page, gather_errors, harvest_twice, resources_by_name, warnings_naming
 
 FIXTURE = Path(__file__).parent / "fixtures" / "dcat" / "opendatasoft" / "catalog-exports-dcat.rdf"
 PORTAL = "https://data.villedemo.example"
@@ -31,22 +26,12 @@ PARKINGS = "Parkings relais"
 
 @pytest.fixture(scope="module")
 def harvested(clean_module_db):
-    partner = factories.Organization()
-    sysadmin = ckan_factories.Sysadmin()
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        path = "/api/explore/v2.1/catalog/exports/dcat"
-        server.pages[path] = Page(FIXTURE.read_text(encoding="utf-8"), "application/xml; charset=utf-8")
-        source = create_source(sysadmin, partner, server.url(path), validation="convention",
-                               publication_mode="reference")
-        job = run(source)["job"]
-        datasets = {d["title"]: d for d in source_datasets(source)}
-        again = run(source)["job"]
-    return {"job": job, "datasets": datasets, "report": reports.job_report(job["id"]), "again": again}
+    path = "/api/explore/v2.1/catalog/exports/dcat"
+    return harvest_twice({path: Page(FIXTURE.read_text(encoding="utf-8"), "application/xml; charset=utf-8")}, path,
+                         publication_mode="reference")
 
 
-def warnings_of(harvested, title: str) -> list[str]:
-    return [w["message"] for w in harvested["report"]["warnings"] if f"« {title} »" in w["message"]]
-
+warnings_of = warnings_naming
 
 
 def test_every_record_of_the_export_is_published(harvested):

@@ -66,6 +66,10 @@ def test_geonetwork_s_dcat_is_read_as_meant(harvested):
     assert json.loads(cycling["spatial"]) == {"type": "Polygon", "coordinates": [
         [[5.75, 43.03], [5.75, 43.25], [6.32, 43.25], [6.32, 43.03], [5.75, 43.03]]]}  # geometry node
     assert cycling["publisher_name"] == "Métropole Toulon Provence Méditerranée"
+    # no dcat:contactPoint: the publisher's member's address (GeoNetwork's point of contact)
+    assert (cycling["contact_name"], cycling["contact_email"]) == (
+        "Métropole Toulon Provence Méditerranée", "sig@metropole-tpm.example.fr")
+    assert "contact_email" not in harvested["datasets"][TREES]  # nobody to write to: nothing made up
     assert {t["name"] for t in cycling["tags"]} == {"vélo", "mobilité douce"}
 
 

@@ -231,6 +231,7 @@ def repaired(graph: rdflib.Graph) -> rdflib.Graph:
     _drop_bare_references(graph)
     _services_as_distributions(graph)
     _formats_from_services(graph)
+    _contacts_from_publishers(graph)
     for wrong, right in MISSPELLED.items():
         for subject, value in list(graph.subject_objects(wrong)):
             graph.add((subject, right, value))
@@ -284,6 +285,32 @@ def _services_as_distributions(graph: rdflib.Graph) -> None:
             fmt = inspire.resource_format(endpoints[0], standard, title or "", [])
             if fmt:
                 graph.add((distribution, DCTERMS["format"], rdflib.Literal(fmt)))
+
+
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+
+
+def _contacts_from_publishers(graph: rdflib.Graph) -> None:
+    """A dataset without ``dcat:contactPoint`` whose publisher gives an e-mail address
+    (``foaf:mbox``, its own or its member's: GeoNetwork's DCAT writes the record's point
+    of contact so) gets that contact: the publisher's name and that address."""
+    for dataset in list(graph.subjects(RDF.type, DCAT.Dataset)):
+        if graph.value(dataset, DCAT.contactPoint) is not None:
+            continue
+        for publisher in sorted(graph.objects(dataset, DCTERMS.publisher), key=str):
+            boxes = sorted(str(m) for holder in [publisher, *graph.objects(publisher, FOAF.member)]
+                           for m in graph.objects(holder, FOAF.mbox))
+            if not boxes:
+                continue
+            contact = rdflib.BNode(f"contact{hashlib.sha1((str(dataset) + boxes[0]).encode()).hexdigest()[:16]}")
+            graph.add((dataset, DCAT.contactPoint, contact))
+            graph.add((contact, RDF.type, VCARD.Organization))
+            graph.add((contact, VCARD.hasEmail, rdflib.URIRef(boxes[0]) if ":" in boxes[0] else
+                       rdflib.URIRef("mailto:" + boxes[0])))
+            name = _label(graph, publisher, FOAF.name)
+            if name:
+                graph.add((contact, VCARD.fn, rdflib.Literal(name)))
+            break
 
 
 def _service_standard(graph: rdflib.Graph, service) -> str:

@@ -99,6 +99,27 @@ def test_an_unchanged_answer_is_not_rewritten(harvested):
     assert harvested["again"]["stats"]["updated"] == 0
 
 
+CAPABILITIES = """<?xml version="1.0" encoding="UTF-8"?>
+<csw:Capabilities xmlns:csw="http://www.opengis.net/cat/csw/2.0.2" xmlns:ows="http://www.opengis.net/ows"
+                  version="2.0.2"><ows:ServiceIdentification><ows:Title>Catalogue de la métropole</ows:Title>
+</ows:ServiceIdentification></csw:Capabilities>"""
+
+
+def test_a_csw_address_alone_is_asked_for_its_records_in_dcat(harvested):
+    """A partner gives its GeoNetwork's CSW address alone (…/srv/fre/csw) as its DCAT
+    catalogue: it answers with its capabilities, so the GetRecords request in DCAT is made."""
+    base = "/geonetwork/srv/fre/csw"
+    first = csw_dcat.records_url(base)
+    harvest = harvest_twice({base: Page(CAPABILITIES, "application/xml"),
+                             first: Page(fixture("geonetwork4-page-1.xml"), "application/xml"),
+                             csw_dcat.next_page(first, 3): Page(fixture("geonetwork4-page-2.xml"), "application/xml")},
+                            base)
+    assert gather_errors(harvest["job"]) == []
+    assert set(harvest["datasets"]) == {CYCLING, FLOODS, TREES}
+    assert first.startswith(base + "?service=CSW&version=2.0.2&request=GetRecords&")
+    assert "outputSchema=http://www.w3.org/ns/dcat%23" in first
+
+
 def test_a_page_that_fails_keeps_what_was_read_and_withdraws_nothing(harvested):
     partner, sysadmin = factories.Organization(), ckan_factories.Sysadmin()
     with CatalogueServer() as server, allowed_hosts(server.host):

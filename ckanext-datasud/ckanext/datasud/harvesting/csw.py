@@ -54,7 +54,7 @@ from ckanext.spatial.interfaces import ISpatialHarvester
 from ckanext.spatial.validation import Validators
 from lxml import etree
 
-from ckanext.datasud.harvesting import download, inspire, mapping, records, safety
+from ckanext.datasud.harvesting import csw_dcat, download, inspire, mapping, records, safety
 from ckanext.datasud.harvesting.base import DataSudHarvesterMixin
 
 log = logging.getLogger(__name__)
@@ -67,10 +67,6 @@ OWS = ("http://www.opengis.net/ows", "http://www.opengis.net/ows/1.1")
 DC = "http://purl.org/dc/elements/1.1/"
 METADATA_TAGS = (f"{{{GMD}}}MD_Metadata", f"{{{GMI}}}MI_Metadata")
 
-# Query parameters of a source URL that the client sets itself.
-_OWN_PARAMETERS = {"service", "version", "request", "typenames", "resulttype", "elementsetname", "outputschema",
-                   "startposition", "maxrecords", "constraintlanguage", "constraint_language_version",
-                   "constraint", "id", "namespace", "acceptversions", "outputformat"}
 
 
 class CSWClient:
@@ -86,7 +82,7 @@ class CSWClient:
     def __init__(self, url: str):
         parts = urlsplit((url or "").strip())
         self._kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                      if k.lower() not in _OWN_PARAMETERS]
+                      if k.lower() not in csw_dcat.OWN_PARAMETERS]
         self._base = parts._replace(query="", fragment="")
 
     def _url(self, params: list[tuple[str, str]]) -> str:

@@ -45,6 +45,31 @@ class NotDCAT(ValueError):
     """A CSW answer whose records are not RDF; the message says what they are, in French."""
 
 
+_SERVICE_ANSWER = re.compile(rb"<(?:[\w.-]+:)?(Capabilities|ExceptionReport)[\s>]")
+# Query parameters of a CSW address that a client sets itself (csw.py's client too).
+OWN_PARAMETERS = {"service", "version", "request", "typenames", "resulttype", "elementsetname", "outputschema",
+                  "startposition", "maxrecords", "constraintlanguage", "constraint_language_version",
+                  "constraint", "id", "namespace", "acceptversions", "outputformat"}
+PAGE_SIZE = 100
+
+
+def is_service_answer(content: bytes) -> bool:
+    """Whether a document is a CSW server's capabilities or an OWS error (what a CSW
+    address alone answers), not a catalogue."""
+    return bool(_SERVICE_ANSWER.search(content[:4096])) and b"opengis.net" in content[:4096]
+
+
+def records_url(url: str) -> str:
+    """The GetRecords request of a CSW address for its first page of records in DCAT
+    (the address's own parameters kept, the CSW ones replaced)."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in OWN_PARAMETERS]
+    query = kept + [("service", "CSW"), ("version", "2.0.2"), ("request", "GetRecords"), ("typeNames", "csw:Record"),
+                    ("resultType", "results"), ("elementSetName", "full"), ("outputSchema", DCAT_SCHEMA),
+                    ("startPosition", "1"), ("maxRecords", str(PAGE_SIZE))]
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote, safe=":/")))
+
+
 def is_answer(content: bytes) -> bool:
     """Whether a document looks like a CSW GetRecords answer (checked on its start)."""
     return bool(_ANSWER.search(content[:4096]))

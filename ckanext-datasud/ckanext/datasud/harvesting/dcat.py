@@ -422,7 +422,7 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         while url and url not in seen:
             seen.add(url)
             try:
-                graph, fingerprint = self._read_page(url, configured)
+                graph, fingerprint = self._read_page(url, configured, first=number == 1)
             except safety.HarvestFetchError as e:
                 if number == 1:
                     self._save_gather_error(str(e), harvest_job)
@@ -467,10 +467,17 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
             object_ids += queueing.queue_page(page_ids) if url and url not in seen else page_ids
         return object_ids + self._mark_datasets_for_deletion(list(gathered), harvest_job)
 
-    def _read_page(self, url: str, configured: Optional[str]) -> tuple[rdflib.ConjunctiveGraph, str]:
+    def _read_page(self, url: str, configured: Optional[str], first: bool = False
+                   ) -> tuple[rdflib.ConjunctiveGraph, str]:
         """A page's graph, and a fingerprint of its content (a server ignoring the page
-        parameter serves the first page again)."""
+        parameter serves the first page again). A source whose address is a CSW server's
+        (it answers with its capabilities or an OWS error: the address of GeoNetwork's
+        ``…/srv/fre/csw`` alone) is asked for its records in DCAT
+        (:func:`csw_dcat.records_url`)."""
         fetched = safety.fetch(url, headers={"Accept": ACCEPT})
+        if first and csw_dcat.is_service_answer(fetched.content):
+            url = csw_dcat.records_url(url)
+            fetched = safety.fetch(url, headers={"Accept": ACCEPT})
         graph = read_graph(fetched.content, fetched.text(), fetched.headers.get("content-type"), url, configured)
         return graph, hashlib.sha256(fetched.content).hexdigest()
 

@@ -33,9 +33,9 @@ from __future__ import annotations
 import functools
 import json
 import re
-from urllib.parse import urlsplit
 from contextvars import ContextVar
 from typing import Optional
+from urllib.parse import urlsplit
 
 from rdflib import BNode, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDFS, SKOS, XSD
@@ -318,10 +318,7 @@ def read_texts(g, dataset_ref, dataset_dict: dict) -> None:
                 _machine_translation_warning(dataset_dict, key, chosen, source, written))
 
 
-# Values ckanext-dcat reads as one string, where a node (a blank one above all) would
-# give its identifier, a different one at each reading: « N3f2a… » as provenance, and a
-# record rewritten at every harvest.
-IMAGE_FORMATS = ("JPEG", "JPG", "PNG", "GIF", "SVG", "WEBP")
+IMAGE_EXTENSIONS = ("JPEG", "JPG", "PNG", "GIF", "SVG", "WEBP")
 
 
 def read_documents(g, dataset_ref, dataset_dict: dict) -> None:
@@ -341,17 +338,19 @@ def read_documents(g, dataset_ref, dataset_dict: dict) -> None:
         known.add(url)
         name = node_label(g, page, (DCT.title, RDFS.label, SKOS.prefLabel)) or ""
         description = node_label(g, page, (DCT.description,)) or ""
-        fmt = inspire.resource_format(url, "", f"{name} {description}", [])
-        extension = urlsplit(url).path.rsplit("/", 1)[-1].rpartition(".")[2].upper()
-        if fmt.upper() in IMAGE_FORMATS or extension in IMAGE_FORMATS:
+        if urlsplit(url).path.rsplit("/", 1)[-1].rpartition(".")[2].upper() in IMAGE_EXTENSIONS:
             continue
+        fmt = inspire.resource_format(url, "", f"{name} {description}", [])
         kind = inspire.resource_kind(fmt, "", "", f"{name} {description}")[1] or "autre"
         documents.append({"url": url, "name": name or description or url, "description": description if name else "",
                           "format": fmt, "resource_type": "document", "document_kind": kind})
     dataset_dict.setdefault("resources", []).extend(documents)
 
 
-# (key, predicate, whether a node's URI says more than its label)
+# Values ckanext-dcat reads as one string, where a node (a blank one above all) would
+# give its identifier, a different one at each reading: « N3f2a… » as provenance, and a
+# record rewritten at every harvest. (key, predicate, whether a node's URI says more
+# than its label)
 STATEMENTS = (("provenance", DCT.provenance, False), ("version_notes", ADMS.versionNotes, False),
               ("frequency", DCT.accrualPeriodicity, True))
 STATEMENT_TEXTS = (RDFS.label, SKOS.prefLabel, DCT.description, DCT.title, RDF.value)

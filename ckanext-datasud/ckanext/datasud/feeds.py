@@ -2,7 +2,7 @@
 language.
 
 CKAN's feeds blueprint (ckan/views/feed.py) writes every feed with ``xml:lang="en"``
-(``language=u'en'`` is hard-coded there, with a "TODO: language") and an English
+(``language=u'en'`` is hard-coded there, marked as left to do) and an English
 subtitle. Its extension point, ``IFeed.get_feed_class``, gives the class that builds the
 feed: ours is CKAN's own, told the request's language (``fr`` on the French site,
 ``en`` under /en/) and with the titles and subtitles CKAN writes in English said in that

@@ -55,6 +55,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, Namespace
 from ckanext.dcat.harvesters.rdf import DCATRDFHarvester
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.dcat.processors import RDFParser
+from ckanext.dcat.profiles import VCARD
 from ckanext.harvest.model import HarvestObject
 
 from ckanext.datasud import dcat as dcat_profile
@@ -285,9 +286,6 @@ def _services_as_distributions(graph: rdflib.Graph) -> None:
             fmt = inspire.resource_format(endpoints[0], standard, title or "", [])
             if fmt:
                 graph.add((distribution, DCTERMS["format"], rdflib.Literal(fmt)))
-
-
-VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 
 
 def _contacts_from_publishers(graph: rdflib.Graph) -> None:

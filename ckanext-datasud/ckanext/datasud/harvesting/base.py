@@ -11,7 +11,7 @@ from typing import Any, Optional
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.datasud.harvesting import indexing, mapping, records, settings as source_settings
+from ckanext.datasud.harvesting import indexing, mapping, names, records, settings as source_settings
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,11 @@ class DataSudHarvesterMixin:
                     raise ValueError(f"{key} : {e.error}")
         config = json.dumps(values) if values else config
         return super().validate_config(config) or config
+
+    @classmethod
+    def _gen_new_name(cls, title, existing_name=None, append_type=None):
+        # the stock name, looked up through an index (:mod:`.names`)
+        return names.new_name(title, existing_name=existing_name, append_type=append_type)
 
     def _save_gather_error(self, message, job):
         return super()._save_gather_error(french(message), job)

@@ -414,7 +414,8 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         source = harvest_job.source
         configured = configured_syntax(source.config)
         source_dataset = model.Package.get(source.id)
-        self._names_taken = []
+        self._names_taken: set[str] = set()
+        self._names_numbered: dict[str, int] = {}  # the last number given to each repeated name
         object_ids, seen, gathered = [], set(), {}  # gathered: page of each guid, in order
         url, number, read, total, first_page = source.url, 1, 0, None, None
         while url and url not in seen:
@@ -483,10 +484,14 @@ class DataSudDCATHarvester(DataSudHarvesterMixin, DCATRDFHarvester):
         """Name, organisation and guid of a gathered record (as the stock gather does)."""
         if not dataset.get("name"):
             dataset["name"] = self._gen_new_name(dataset["title"])
-        if dataset["name"] in self._names_taken:
-            suffix = len([i for i in self._names_taken if i.startswith(dataset["name"] + "-")]) + 1
-            dataset["name"] = "{}-{}".format(dataset["name"], suffix)
-        self._names_taken.append(dataset["name"])
+        name = dataset["name"]
+        if name in self._names_taken:  # two records of this gather with one title: name-1, name-2…
+            number = self._names_numbered.get(name, 0) + 1
+            while f"{name}-{number}" in self._names_taken:
+                number += 1
+            self._names_numbered[name] = number
+            dataset["name"] = f"{name}-{number}"
+        self._names_taken.add(dataset["name"])
         if not dataset.get("owner_org") and source_dataset.owner_org:
             dataset["owner_org"] = source_dataset.owner_org
         guid = self._get_guid(dataset, source_url=source_dataset.url)

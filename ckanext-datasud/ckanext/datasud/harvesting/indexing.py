@@ -34,7 +34,7 @@ from ckan.model.domain_object import DomainObjectOperation
 from sqlalchemy import event, inspect
 
 from ckanext.datasud import catalogue_cache
-from ckanext.datasud.harvesting import commits
+from ckanext.datasud.harvesting import activity, commits
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,9 @@ def one_index_per_record() -> Iterator[None]:
         yield
         return
     pending: list[str] = []
-    # the import's commits tell the catalogue's readers once, after the indexing
-    with catalogue_cache.batched():
+    # the import's commits tell the catalogue's readers once, after the indexing; the
+    # activities of its datasets are written as they are indexed (:mod:`.activity`)
+    with catalogue_cache.batched(), activity.deferred():
         token = _pending.set(pending)
         try:
             yield
@@ -63,6 +64,7 @@ def one_index_per_record() -> Iterator[None]:
             if pending:
                 commits.durable()  # on disk before Solr holds it
                 index(pending)
+            activity.record_remaining()
 
 
 def deferring() -> bool:
@@ -82,7 +84,8 @@ def reindex(package_id: str) -> None:
 
 def index(package_ids: list[str]) -> None:
     """Index these datasets as they are stored (as CKAN's automatic indexing does: a
-    deleted one leaves the index), without a Solr commit."""
+    deleted one leaves the index), without a Solr commit; then write the activity due
+    for each (during an import), from the copy the index has just validated."""
     from ckan.logic import get_action
     package_index = search.index_for(model.Package)
     for package_id in dict.fromkeys(package_ids):
@@ -91,6 +94,8 @@ def index(package_ids: list[str]) -> None:
         pkg_dict = get_action("package_show")({"ignore_auth": True, "validate": False, "use_cache": False},
                                               {"id": package_id})
         package_index.update_dict(pkg_dict, defer_commit=True)
+        if activity.due(package_id):
+            activity.record(package_id, activity.validated_copy(pkg_dict))
 
 
 def commit() -> None:

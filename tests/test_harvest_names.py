@@ -57,3 +57,25 @@ def test_names_taken_are_read_through_the_prefix_index_not_the_whole_table():
         sa.text("explain " + str(query.statement.compile(compile_kwargs={"literal_binds": True})))))
     model.Session.rollback()
     assert "idx_datasud_package_name_prefix" in plan
+
+
+def test_records_of_one_gather_with_one_title_get_numbered_names():
+    from ckan.tests import factories as ckan_factories
+    from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, run, source_datasets
+
+    base = "https://data.partenaire-noms.example"
+    records = "".join(f"""
+<{base}/dataset/{i}> a dcat:Dataset ; dct:title "Comptages routiers" ; dct:identifier "comptage-{i}" ;
+    dct:description "Comptages routiers du secteur {i}." ;
+    dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN> .""" for i in range(1, 4))
+    body = ("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n"
+            f"<{base}/catalogue> a dcat:Catalog ; dcat:dataset "
+            + ", ".join(f"<{base}/dataset/{i}>" for i in range(1, 4)) + " ." + records)
+    org = factories.Organization()
+    with CatalogueServer() as server, allowed_hosts(server.host):
+        server.pages["/catalogue.ttl"] = Page(body)
+        source = create_source(ckan_factories.Sysadmin(), org, server.url("/catalogue.ttl"),
+                               publication_mode="reference", validation="convention")
+        assert run(source)["job"]["stats"].get("added") == 3
+    assert sorted(d["name"] for d in source_datasets(source)) == [
+        "comptages-routiers", "comptages-routiers-1", "comptages-routiers-2"]

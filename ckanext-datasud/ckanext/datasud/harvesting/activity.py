@@ -69,7 +69,9 @@ def package_changed(sender: str, **kwargs: Any) -> None:
     stock = _activity_receiver()
     noted = _noted.get()
     if noted is None:
-        if not _connected(stock, sender):  # it was put back when the plugins were loaded again
+        # in its place: call it (connected again, after the plugins were loaded again,
+        # it runs on its own)
+        if not _connected(stock, sender):
             stock(sender, **kwargs)
         return
     result, data_dict = kwargs.get("result"), kwargs.get("data_dict") or {}

@@ -30,6 +30,24 @@ class _Mailbox:
         return "250 OK"
 
 
+@pytest.fixture
+def server():
+    """A partner's catalogue server on 127.0.0.1 (``tests/harvesting.py``), its host
+    allowed for harvesting. A module needing another server defines its own."""
+    from tests.harvesting import CatalogueServer, allowed_hosts
+    with CatalogueServer() as server, allowed_hosts(server.host):
+        yield server
+
+
+@pytest.fixture
+def partner():
+    """A partner organisation and a sysadmin to create its harvest sources. A module
+    needing another partner (an editor, a convention) defines its own."""
+    from ckan.tests import factories as ckan_factories
+    from tests import factories
+    return {"org": factories.Organization(), "sysadmin": ckan_factories.Sysadmin()}
+
+
 @pytest.fixture(scope="session")
 def worker_mailbox():
     """The SMTP server the test Celery worker sends its e-mails to."""

@@ -9,12 +9,10 @@ from __future__ import annotations
 import pytest
 
 import ckan.model as model
-from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 from ckanext.activity.model import Activity
 
-from tests import factories
-from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, run, source_datasets
+from tests.harvesting import Page, create_source, run, source_datasets
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "with_request_context")
 
@@ -41,17 +39,6 @@ def catalogue(*records: str) -> str:
     refs = ", ".join(f"<{BASE}/dataset/fiche-{i}>" for i in range(1, len(records) + 1))
     return ("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n"
             f"<{BASE}/catalogue> a dcat:Catalog ; dcat:dataset {refs} .\n" + "".join(records))
-
-
-@pytest.fixture
-def server():
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        yield server
-
-
-@pytest.fixture
-def partner():
-    return {"org": factories.Organization(), "sysadmin": ckan_factories.Sysadmin()}
 
 
 def activities(package_id: str) -> list[Activity]:

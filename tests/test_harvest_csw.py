@@ -16,7 +16,6 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.datasud.harvesting.csw import CSWClient
-from tests import factories
 from tests.csw_server import PycswServer
 from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, object_errors, \
     run, source_datasets
@@ -45,11 +44,6 @@ def csw(pycsw):
     pycsw.load(RECORDS)
     with allowed_hosts(pycsw.host):
         yield pycsw
-
-
-@pytest.fixture
-def partner():
-    return {"org": factories.Organization(), "sysadmin": ckan_factories.Sysadmin()}
 
 
 def csw_source(partner, url, **settings):

@@ -8,24 +8,12 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
-from tests import factories
-from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, run, source_datasets, \
+from tests.harvesting import Page, create_source, run, source_datasets, \
     object_errors, gather_errors
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dcat"
-
-
-@pytest.fixture
-def server():
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        yield server
-
-
-@pytest.fixture
-def partner():
-    return {"org": factories.Organization(), "sysadmin": ckan_factories.Sysadmin()}
 
 
 def test_reference_mode_prevalidated(server, partner):

@@ -200,11 +200,6 @@ def files():
         yield server
 
 
-@pytest.fixture
-def partner():
-    return {"org": factories.Organization(), "sysadmin": ckan_factories.Sysadmin()}
-
-
 def download_source(partner, files: FileServer, **settings) -> dict:
     return create_source(partner["sysadmin"], partner["org"], files.url("/catalogue.ttl"),
                          publication_mode="download", validation="convention", **settings)

@@ -11,17 +11,10 @@ from ckan.tests import helpers
 from ckanext.harvest.model import HarvestSource
 
 from tests import factories
-from tests.harvesting import CatalogueServer, allowed_hosts, create_source
+from tests.harvesting import create_source
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
-
-
-@pytest.fixture
-def server():
-    # the sources' URLs must be reachable to be saved; they are not fetched here (no gather consumer)
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        yield server
 
 
 def test_due_sources_get_a_job_and_lapsed_partners_do_not(celery_worker, server):

@@ -16,7 +16,7 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from tests import factories
-from tests.harvesting import (CatalogueServer, Page, allowed_hosts, ckan_command, config_with, consumers_waiting,
+from tests.harvesting import (CatalogueServer, Page, ckan_command, config_with, consumers_waiting,
                               create_source, run, object_errors)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
@@ -92,17 +92,6 @@ class SolrRequests:
 
     def clear(self) -> None:
         self.requests.clear()
-
-
-@pytest.fixture
-def server():
-    with CatalogueServer() as server, allowed_hosts(server.host):
-        yield server
-
-
-@pytest.fixture
-def partner():
-    return {"org": factories.Organization(), "sysadmin": ckan_factories.Sysadmin()}
 
 
 @pytest.fixture

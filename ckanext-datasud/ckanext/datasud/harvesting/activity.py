@@ -32,8 +32,9 @@ from ckanext.datasud import downloads
 
 log = logging.getLogger(__name__)
 
-SENDERS = ("package_create", "package_update")
+# the actions whose activity an import writes itself, and the activity type of each
 _TYPES = {"package_create": "new package", "package_update": "changed package"}
+SENDERS = tuple(_TYPES)
 
 # package id -> (activity type, user name), for the import under way
 _noted: contextvars.ContextVar[Optional[dict[str, tuple[str, str]]]] = contextvars.ContextVar(

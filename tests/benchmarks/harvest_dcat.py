@@ -529,8 +529,8 @@ def consume(args: argparse.Namespace) -> int:
         tk.config["ckan.search.solr_commit"] = args.solr_commit == "each"
         callback = fetch_callback(args.side, queue)
         consumer = queue.get_fetch_consumer()
-        for method, header, body in consumer.consume(queue.get_fetch_queue_name()):
-            callback(consumer, method, header, body)
+        for message in consumer.consume(queue.get_fetch_queue_name()):
+            callback(consumer, message)
     return 0
 
 
@@ -560,8 +560,7 @@ def _import_all(queue, model, HarvestJob, job_id: str, fetch, redis, pending: in
         if body is None:
             break
         redis.set(fetch.persistance_key(body), str(time.time()))  # as the consumer's loop does
-        callback(fetch, queue.FakeMethod(body), fetch, body)
-        handled += 1
+        handled += callback(fetch, (queue.FakeMethod(body), fetch, body))
         if handled % 500 == 0 and args.consumers == 1 and handled < pending:
             progress(args.side, f"run {number}: {handled}/{pending} imported "
                                 f"({handled / (time.perf_counter() - started):.1f}/s)")
@@ -575,13 +574,24 @@ def _import_all(queue, model, HarvestJob, job_id: str, fetch, redis, pending: in
 
 
 def fetch_callback(side: str, queue):
-    """The fetch consumer's callback each side deploys: DataSud's makes each record's
-    commits durable at its end and before its dataset is indexed (``ckan datasud
-    harvest-consumer fetch``, harvesting/commits.py), stock's waits for the disk at each."""
+    """What each side's fetch consumer does with a message taken from the queue (returns
+    how many records it imported): DataSud's takes the records waiting behind it and
+    imports them a batch at a time (``ckan datasud harvest-consumer fetch``,
+    harvesting/batches.py), stock's imports that one record, each commit waiting for the
+    disk."""
     if side == "datasud":
-        from ckanext.datasud.harvesting import queueing
-        return queueing.fetch_callback
-    return queue.fetch_callback
+        from ckanext.datasud.harvesting import batches, queueing
+
+        def datasud(channel, first) -> int:
+            messages = queueing.take(channel, first, batches.size())
+            queueing.import_messages(channel, messages)
+            return len(messages)
+        return datasud
+
+    def stock(channel, first) -> int:
+        queue.fetch_callback(channel, *first)
+        return 1
+    return stock
 
 
 def gather_callback(side: str, queue):

@@ -97,9 +97,10 @@ def gather_consumer():
 
 @datasud.command("fetch-consumer", hidden=True)
 def fetch_consumer():
-    """ckanext-harvest's fetch consumer, each record's commits made durable at its end and
-    before its dataset is indexed, not each on its own (harvesting/commits.py). Exits when
-    Redis goes away: run it through `ckan datasud harvest-consumer fetch`."""
+    """ckanext-harvest's fetch consumer, the records waiting imported a batch at a time in
+    one transaction (harvesting/batches.py; one at a time, each record's commits made
+    durable at its end and before its dataset is indexed: harvesting/commits.py). Exits
+    when Redis goes away: run it through `ckan datasud harvest-consumer fetch`."""
     from ckanext.datasud.harvesting import queueing
 
     queueing.consume_fetch_queue()

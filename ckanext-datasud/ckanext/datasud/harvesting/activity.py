@@ -99,6 +99,13 @@ def deferred() -> Iterator[None]:
         _noted.reset(token)
 
 
+def forget() -> None:
+    """The activities noted so far are not due (what they describe was rolled back)."""
+    noted = _noted.get()
+    if noted:
+        noted.clear()
+
+
 def due(package_id: str) -> bool:
     return package_id in (_noted.get() or {})
 

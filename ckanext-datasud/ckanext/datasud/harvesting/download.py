@@ -98,7 +98,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.datasud import redis_client
-from ckanext.datasud.harvesting import records, safety
+from ckanext.datasud.harvesting import batches, records, safety
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def after_import(package_id: str) -> None:
     settings = records.current()
     if settings is None or settings.publication_mode != "download":
         return
-    enqueue(package_id)
+    batches.after_commit(lambda: enqueue(package_id))  # the task reads what the import wrote
 
 
 def enqueue(package_id: str, resource_ids: Optional[list[str]] = None) -> None:

@@ -67,6 +67,15 @@ def one_index_per_record() -> Iterator[None]:
             activity.record_remaining()
 
 
+def abandon() -> None:
+    """What the import under way noted is void (its transaction was rolled back, nothing of
+    it committed): nothing to index, no activity to write."""
+    pending = _pending.get()
+    if pending is not None:
+        del pending[:]
+    activity.forget()
+
+
 def deferring() -> bool:
     return _pending.get() is not None
 

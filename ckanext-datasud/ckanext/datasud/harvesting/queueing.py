@@ -16,18 +16,22 @@ as before). Outside the gather consumer (``ckan harvester run-test``, a test cal
 gather stage) nothing is queued here: the caller imports what the gather returns.
 
 DataSud's fetch consumer (:func:`consume_fetch_queue`, run by ``ckan datasud
-harvest-consumer fetch``) is ckanext-harvest's, each record imported under
+harvest-consumer fetch``) takes the records waiting in the queue a batch at a time
+(:func:`take`, up to ``ckanext.datasud.harvest.batch_size``) and imports each batch in
+one transaction (:mod:`.batches`); a single record, or the records of an abandoned
+batch, go through ckanext-harvest's fetch callback one by one, each under
 :func:`.commits.asynchronous` (two commits per record wait for the disk instead of
 about ten).
 """
 from __future__ import annotations
 
+import datetime
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
 
-from ckanext.datasud.harvesting import commits
+from ckanext.datasud.harvesting import batches, commits
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +78,66 @@ def fetch_callback(channel, method, header, body):
         return queue.fetch_callback(channel, method, header, body)
 
 
+def import_messages(channel, messages: list[tuple]) -> None:
+    """Import the records of these fetch-queue messages (``(method, header, body)``): in
+    one transaction when there are several (:func:`.batches.import_batch`), one by one
+    with :func:`fetch_callback` when there is one or the batch was abandoned."""
+    import ckan.model as model
+
+    if len(messages) > 1:
+        model.Session.remove()
+        try:
+            batches.import_batch([body for _method, _header, body in messages])
+        except batches.Abandoned as e:
+            log.info("batch of %d records abandoned (%s): imported one by one", len(messages), e)
+        else:
+            for method, _header, _body in messages:
+                channel.basic_ack(method.delivery_tag)
+            return
+    for method, header, body in messages:
+        fetch_callback(channel, method, header, body)
+
+
+def take(consumer, first: tuple, limit: int) -> list[tuple]:
+    """``first`` (a message the consumer's loop gave) and up to ``limit - 1`` more already
+    waiting in the queue, taken as the loop takes them (a persistence key each)."""
+    from ckanext.harvest.queue import FakeMethod
+
+    messages = [first]
+    redis = getattr(consumer, "redis", None)  # ckanext-harvest's Redis consumer; AMQP: one at a time
+    while redis is not None and len(messages) < limit:
+        body = redis.lpop(consumer.routing_key)
+        if body is None:
+            break
+        redis.set(consumer.persistance_key(body), str(datetime.datetime.now()))
+        messages.append((FakeMethod(body), consumer, body))
+    return messages
+
+
 def consume_fetch_queue() -> None:
-    """What ``ckan harvester fetch-consumer`` does, with :func:`fetch_callback`."""
+    """What ``ckan harvester fetch-consumer`` does, with the records waiting imported a
+    batch at a time (:func:`import_messages`). SIGTERM stops it at once while it waits,
+    after the batch under way (its records indexed and complete) while it imports."""
+    import signal
+
     from ckanext.harvest import queue
 
     logging.getLogger("amqplib").setLevel(logging.INFO)
+    state = {"importing": False, "stop": False}
+
+    def stop(signum, frame):
+        if not state["importing"]:
+            raise SystemExit(0)
+        state["stop"] = True
+
+    signal.signal(signal.SIGTERM, stop)
     consumer = queue.get_fetch_consumer()
-    for method, header, body in consumer.consume(queue=queue.get_fetch_queue_name()):
-        fetch_callback(consumer, method, header, body)
+    for message in consumer.consume(queue=queue.get_fetch_queue_name()):
+        state["importing"] = True
+        import_messages(consumer, take(consumer, message, batches.size()))
+        state["importing"] = False
+        if state["stop"]:
+            return
 
 
 def queue_page(object_ids: list[str]) -> list[str]:

@@ -28,7 +28,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra, HarvestSource
 
 from ckanext.datasud import conventions
-from ckanext.datasud.harvesting import indexing
+from ckanext.datasud.harvesting import batches, indexing
 from ckanext.datasud.harvesting.settings import SourceSettings
 from ckanext.datasud.model.review import Review, WorkflowState
 
@@ -226,7 +226,8 @@ def after_import(package_id: str, created: bool) -> None:
         indexing.reindex(package.id)
     if review.to_state == "submitted":
         from ckanext.datasud.logic.workflow_action import queue_notifications
-        queue_notifications(review.id)
+        review_id = review.id
+        batches.after_commit(lambda: queue_notifications(review_id))  # the e-mails read the review
 
 
 EMPTY_CATALOGUE = ("Le catalogue ne liste plus aucune fiche : par précaution, aucun jeu de données n'est retiré. "

@@ -1,0 +1,172 @@
+"""Records imported a batch at a time: one transaction for the batch, its datasets indexed
+together once it is committed.
+
+ckanext-harvest's fetch consumer imports one record per message, and a record commits
+about ten times (six saves of its harvest object's state, the dataset, its review…):
+each commit a round trip, a connection returned to the pool and taken again (with
+SQLAlchemy's ping), a transaction for PostgreSQL to close. DataSud's fetch consumer
+(``queueing.consume_fetch_queue``) takes up to ``ckanext.datasud.harvest.batch_size``
+waiting records at once and imports them in **one transaction** (:func:`import_batch`):
+each record goes through ckanext-harvest's own stages (``fetch_and_import_stages``),
+the harvester's ``import_stage`` and CKAN's ``package_create`` / ``package_update``
+exactly as one at a time, but their commits only flush into the batch's transaction,
+committed once at the end (waiting for the disk: the batch is durable before Solr
+receives its datasets). Then each dataset is indexed (:mod:`.indexing`) and its
+activity written, and the messages are acknowledged.
+
+Nothing of a batch is half-done: if a record's import rolls back (a dataset refused by
+validation: CKAN's actions roll back before raising) or raises, the whole batch's
+transaction is rolled back — nothing of it was written, indexed or sent — and its
+records are imported again one by one (:func:`.queueing.fetch_callback`), as
+ckanext-harvest does: the refused record gets its error in the job's report, the others
+are imported. A catalogue that refuses many records is imported at the speed of one at
+a time, never with less care.
+
+Until the batch commits, what its records wrote is seen by nobody else: the job is not
+finished meanwhile (its objects are still « FETCH » / « IMPORT » for
+``harvest_jobs_run``), and tasks queued by an import (copies of files, e-mails of a
+review) are sent after the commit (:func:`after_commit`).
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import json
+import logging
+from typing import Any, Callable, Iterator, Optional
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+import sqlalchemy as sa
+from sqlalchemy import event
+
+log = logging.getLogger(__name__)
+
+_after_commit: contextvars.ContextVar[Optional[list[Callable[[], Any]]]] = contextvars.ContextVar(
+    "datasud_harvest_batch_after_commit", default=None)
+
+
+class Abandoned(Exception):
+    """A record of the batch rolled back or failed: nothing of the batch is kept."""
+
+
+def size() -> int:
+    return max(1, tk.asint(tk.config.get("ckanext.datasud.harvest.batch_size") or 1))
+
+
+def after_commit(callback: Callable[[], Any]) -> None:
+    """Run ``callback`` once what the import under way wrote is committed: at once
+    outside a batch (its writes are), after the batch's commit within one."""
+    waiting = _after_commit.get()
+    if waiting is None:
+        callback()
+    else:
+        waiting.append(callback)
+
+
+@contextlib.contextmanager
+def one_transaction() -> Iterator[None]:
+    """Within: ``model.Session`` is a session on one connection whose transaction its
+    commits do not end (they flush into it); it is committed on the way out, unless a
+    rollback happened within or an exception left the block (:class:`Abandoned`, and
+    everything is rolled back).
+
+    A rollback within ends the connection's transaction: a new one is begun at once so
+    that nothing after it commits on its own (the session's commits would otherwise be
+    real again), and it is rolled back on the way out."""
+    connection = model.meta.engine.connect()
+    connection.begin()
+    session = model.Session.session_factory(bind=connection)
+    rolled_back = []
+
+    def after_rollback(rolled_back_session) -> None:
+        if not connection.in_transaction():
+            rolled_back.append(True)
+            connection.begin()  # what follows is discarded with the batch
+
+    event.listen(session, "after_rollback", after_rollback)
+    model.Session.registry.set(session)
+    waiting: list[Callable[[], Any]] = []
+    token = _after_commit.set(waiting)
+    try:
+        try:
+            yield
+        except Exception as e:
+            raise Abandoned(f"{type(e).__name__}: {e}") from e
+        if rolled_back:
+            raise Abandoned("a record's import rolled back")
+        connection.get_transaction().commit()
+    finally:
+        _after_commit.reset(token)
+        if connection.in_transaction():
+            connection.get_transaction().rollback()
+        session.close()
+        model.Session.registry.clear()
+        connection.close()
+    for callback in waiting:
+        try:
+            callback()
+        except Exception:  # noqa: BLE001 - as outside a batch: the import is committed
+            log.exception("after the commit of a harvest batch")
+
+
+def import_batch(bodies: list[bytes | str]) -> None:
+    """Import these fetch-queue messages' records in one transaction (see the module);
+    raises :class:`Abandoned` when that was not possible (nothing written)."""
+    from ckan.plugins import PluginImplementations
+    from ckanext.harvest.interfaces import IHarvester
+    from ckanext.datasud.harvesting import indexing
+
+    ids = []
+    for body in bodies:
+        try:
+            ids.append(json.loads(body)["harvest_object_id"])
+        except (KeyError, TypeError, ValueError):
+            log.error("fetch queue: message without harvest object id: %r", body)
+    harvesters = {h.info()["name"]: h for h in PluginImplementations(IHarvester)}
+    with indexing.one_index_per_record():
+        try:
+            with one_transaction():
+                imported = _import_objects(ids, harvesters)
+        except Abandoned:
+            indexing.abandon()
+            raise
+    # indexed (one_index_per_record is over): now the records are complete
+    with model.meta.engine.begin() as connection:
+        connection.execute(sa.text("update harvest_object set state = 'COMPLETE' where id = any(:ids) "
+                                   "and state = 'IMPORT'"), {"ids": imported})
+
+
+def _import_objects(ids: list[str], harvesters: dict[str, Any]) -> list[str]:
+    """The records' stages; returns the ids of those imported, committed « IMPORT »: as
+    one at a time, a record is « COMPLETE » (its job can be finished, with its one Solr
+    commit) only once its dataset is indexed, here after the batch's commit."""
+    from ckanext.harvest.model import HarvestJob, HarvestObject
+    from ckanext.harvest.queue import fetch_and_import_stages
+
+    objects = {o.id: o for o in model.Session.query(HarvestObject).filter(HarvestObject.id.in_(ids))}
+    jobs: dict[str, Any] = {}
+    for object_id in ids:
+        obj = objects.get(object_id)
+        if obj is None:
+            log.error("Harvest object does not exist: %s", object_id)
+            continue
+        # what ckanext-harvest's fetch_callback does before the stages
+        obj.retry_times += 1
+        if obj.retry_times >= 5:
+            obj.state = "ERROR"
+            log.error("Too many consecutive retries for object %s", obj.id)
+            continue
+        job = jobs.get(obj.harvest_job_id) or jobs.setdefault(obj.harvest_job_id, HarvestJob.get(obj.harvest_job_id))
+        if job.status == "Finished":
+            obj.state, obj.report_status = "ERROR", "errored"
+            log.error("Job %s was aborted or timed out, object %s set to error", job.id, obj.id)
+            continue
+        harvester = harvesters.get(obj.source.type)
+        if harvester is not None:
+            fetch_and_import_stages(harvester, obj)
+    imported = [o.id for o in objects.values() if o.state == "COMPLETE"]
+    if imported:
+        model.Session.execute(sa.text("update harvest_object set state = 'IMPORT' where id = any(:ids)"),
+                              {"ids": imported})
+    return imported

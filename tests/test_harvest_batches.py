@@ -1,0 +1,277 @@
+"""Records imported a batch at a time (harvesting/batches.py, issue 14): the records
+waiting in the fetch queue imported in one transaction by DataSud's fetch consumer, their
+datasets indexed once it is committed; a batch with a refused record rolled back whole
+and imported again one record at a time. Real PostgreSQL, Solr and Redis queues.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.tests import helpers
+
+from tests import factories
+from tests.harvesting import Page, create_source, object_errors
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+BASE = "https://data.partenaire-lots.example"
+
+
+def dataset_ttl(i: int, title: str = "") -> str:
+    ref = f"{BASE}/dataset/lot-{i}"
+    title = f'dct:title "{title or f"Jeu n° {i} importé par lot"}" ;' if title is not None else ""
+    return f"""
+<{ref}> a dcat:Dataset ;
+    {title}
+    dct:description "Un jeu de données du partenaire, numéro {i}." ;
+    dct:identifier "lot-{i}" ;
+    dcat:keyword "lot", "numéro {i}" ;
+    dcat:landingPage <https://www.partenaire-lots.example/donnees/lot-{i}> ;
+    dcat:distribution <{ref}/csv> .
+<{ref}/csv> a dcat:Distribution ;
+    dct:title "Lot {i} (CSV)" ;
+    dcat:downloadURL <{BASE}/files/lot-{i}.csv> ;
+    dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> .
+"""
+
+
+def catalogue(numbers, untitled: tuple[int, ...] = ()) -> str:
+    refs = ", ".join(f"<{BASE}/dataset/lot-{i}>" for i in numbers)
+    return ("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n@prefix dct: <http://purl.org/dc/terms/> .\n"
+            f"<{BASE}/catalogue> a dcat:Catalog ; dcat:dataset {refs} .\n"
+            + "".join(dataset_ttl(i, None if i in untitled else "") for i in numbers))
+
+
+def _other_engine():
+    return sa.create_engine(model.meta.engine.url)  # another connection: what others see
+
+
+def _visible(engine, org_id: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("select count(*) from package where owner_org = :org and type = 'dataset'"),
+                            {"org": org_id}).scalar()
+
+
+def _complete(engine, job_id: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("select count(*) from harvest_object where harvest_job_id = :job "
+                                    "and state = 'COMPLETE'"), {"job": job_id}).scalar()
+
+
+def _gather(source: dict) -> dict:
+    from ckanext.harvest import queue
+    queue.purge_queues()
+    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
+    job = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source["id"])
+    gather = queue.get_gather_consumer()
+    queue.gather_callback(gather, *next(gather.consume(queue.get_gather_queue_name())))
+    return job
+
+
+def _consume(limit: int) -> int:
+    """What DataSud's fetch consumer loop does with the queue: batches of ``limit``;
+    returns the batches taken."""
+    from ckanext.harvest import queue
+    from ckanext.datasud.harvesting import queueing
+    fetch = queue.get_fetch_consumer()
+    batches = 0
+    while fetch.redis.llen(fetch.routing_key):
+        first = next(fetch.consume(queue.get_fetch_queue_name()))
+        queueing.import_messages(fetch, queueing.take(fetch, first, limit))
+        batches += 1
+    return batches
+
+
+def _finish(source: dict, job: dict) -> dict:
+    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
+    helpers.call_action("harvest_jobs_run", {"user": site_user["name"]}, source_id=source["id"])
+    model.Session.remove()
+    return helpers.call_action("harvest_job_show", {"user": site_user["name"]}, id=job["id"])
+
+
+def _titles(org_id: str, **extra) -> list[str]:
+    found = tk.get_action("package_search")({"ignore_auth": True}, {
+        "fq": f'+owner_org:"{org_id}" +dataset_type:dataset', "rows": 100, **extra})
+    return sorted(d["title"] for d in found["results"])
+
+
+def _activities(org_id: str) -> list[tuple[str, str]]:
+    rows = model.Session.execute(sa.text(
+        "select p.name, a.activity_type from activity a join package p on p.id = a.object_id "
+        "where p.owner_org = :org and p.type = 'dataset' order by p.name, a.timestamp"), {"org": org_id}).all()
+    return [tuple(r) for r in rows]
+
+
+def test_a_batch_is_one_transaction_indexed_after_its_commit(server, partner, monkeypatch):
+    """Five records waiting, taken at once: nobody else sees any of their datasets while
+    the batch runs (at each package_create, read from another connection), every one of
+    them when the first reaches Solr, and no record is « COMPLETE » before all are
+    indexed; then the job finishes as with one record at a time:
+    each added once, published by convention and searchable, one « new package » activity
+    each, its workflow history line."""
+    import pysolr
+
+    records = 5
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, records + 1)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    job = _gather(source)
+    engine, org_id = _other_engine(), partner["org"]["id"]
+    seen_during, seen_at_solr = [], []
+
+    def created(sender, **kwargs):
+        seen_during.append(_visible(engine, org_id))
+
+    send = pysolr.Solr._send_request
+
+    def sent(solr_, method, path="", body=None, headers=None, files=None):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+        if path.startswith("update") and '"dataset_type": "dataset"' in text:
+            seen_at_solr.append((_visible(engine, org_id), _complete(engine, job["id"])))
+        return send(solr_, method, path, body, headers, files)
+
+    monkeypatch.setattr(pysolr.Solr, "_send_request", sent)
+    tk.signals.action_succeeded.connect(created, sender="package_create")
+    try:
+        assert _consume(limit=20) == 1
+    finally:
+        tk.signals.action_succeeded.disconnect(created, sender="package_create")
+        engine.dispose()
+
+    assert seen_during == [0] * records
+    # committed before Solr had any; none « COMPLETE » (the job could be finished) before
+    # every one is indexed
+    assert seen_at_solr == [(records, 0)] * records
+    assert model.Session.execute(sa.text("select count(*) from harvest_object where harvest_job_id = :job "
+                                         "and state = 'COMPLETE'"), {"job": job["id"]}).scalar() == records
+    shown = _finish(source, job)
+    assert shown["status"] == "Finished"
+    assert shown["stats"].get("added") == records and not shown["stats"].get("errored")
+    expected = sorted(f"Jeu n° {i} importé par lot" for i in range(1, records + 1))
+    assert _titles(org_id) == expected  # anonymous: published
+    activities = _activities(org_id)
+    assert [kind for _name, kind in activities] == ["new package"] * records
+    assert len({name for name, _kind in activities}) == records
+    states = model.Session.execute(sa.text(
+        "select s.state from datasud_workflow s join package p on p.id = s.package_id "
+        "where p.owner_org = :org"), {"org": org_id}).scalars().all()
+    assert states == ["published"] * records
+
+
+def test_a_refused_record_rolls_its_batch_back_and_the_records_are_imported_one_by_one(
+        server, partner, monkeypatch):
+    """Four records; between the gather and the import, someone creates a dataset with the
+    name the gather gave the third: CKAN refuses that record (its action rolls back), so
+    the batch is abandoned — nothing of it written — and its records are imported again
+    one at a time: three datasets, each once, with one activity each; the refused
+    record's error in the job's report; each record tried once."""
+    from ckanext.harvest.model import HarvestObject
+    from ckanext.datasud.harvesting import queueing
+
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, 5)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    job = _gather(source)
+    third = model.Session.query(HarvestObject).filter_by(harvest_job_id=job["id"], guid=f"{BASE}/dataset/lot-3").one()
+    name = json.loads(third.content)["name"]
+    factories.Dataset(name=name, owner_org=factories.Organization()["id"])
+    model.Session.remove()
+    one_by_one = []
+    fetch_callback = queueing.fetch_callback
+    monkeypatch.setattr(queueing, "fetch_callback", lambda *args: one_by_one.append(fetch_callback(*args)))
+    assert _consume(limit=20) == 1
+    assert len(one_by_one) == 4  # the batch abandoned, its four records imported again one at a time
+    shown = _finish(source, job)
+    assert shown["stats"].get("added") == 3 and shown["stats"].get("errored") == 1, shown["stats"]
+    assert any("URL" in message for message in object_errors(shown)), object_errors(shown)
+    org_id = partner["org"]["id"]
+    assert _titles(org_id) == [f"Jeu n° {i} importé par lot" for i in (1, 2, 4)]
+    activities = _activities(org_id)
+    assert len(activities) == 3 and len({name for name, _kind in activities}) == 3
+    retries = model.Session.execute(sa.text(
+        "select retry_times from harvest_object where harvest_job_id = :job"), {"job": job["id"]}).scalars().all()
+    assert sorted(retries) == [1, 1, 1, 1]  # the abandoned batch's attempt left no trace
+
+
+def test_an_unchanged_second_harvest_in_batches(server, partner):
+    """A second harvest of the same catalogue, in batches of three: every record « not
+    modified », no dataset written again (no new activity)."""
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, 8)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    for run, report in ((1, "added"), (2, "not modified")):
+        job = _gather(source)
+        assert _consume(limit=3) == 3
+        shown = _finish(source, job)
+        assert shown["stats"].get(report) == 7, (run, shown["stats"])
+    assert len(_activities(partner["org"]["id"])) == 7
+
+
+def test_take_reads_what_waits_up_to_the_limit_each_with_its_persistence_key():
+    from ckanext.harvest import queue
+    from ckanext.datasud.harvesting import queueing
+
+    queue.purge_queues()
+    publisher = queue.get_fetch_publisher()
+    for i in range(5):
+        publisher.send({"harvest_object_id": f"objet-{i}"})
+    publisher.close()
+    fetch = queue.get_fetch_consumer()
+    first = next(fetch.consume(queue.get_fetch_queue_name()))
+    taken = queueing.take(fetch, first, 3)
+    assert [json.loads(body)["harvest_object_id"] for _m, _h, body in taken] == ["objet-0", "objet-1", "objet-2"]
+    assert all(fetch.redis.get(fetch.persistance_key(body)) for _m, _h, body in taken)
+    assert fetch.redis.llen(fetch.routing_key) == 2
+    queue.purge_queues()
+
+
+def test_one_transaction_commits_once_and_runs_what_waits_for_the_commit_after_it():
+    from ckanext.datasud.harvesting import batches
+
+    engine, ran = _other_engine(), []
+    try:
+        with batches.one_transaction():
+            model.Session.add(model.Tag(name="etiquette-du-lot"))
+            model.Session.commit()  # flushes into the batch's transaction
+            batches.after_commit(lambda: ran.append(_tags(engine, "etiquette-du-lot")))
+            assert _tags(engine, "etiquette-du-lot") == 0 and ran == []
+        assert ran == [1]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("failure", ["rollback", "exception"])
+def test_one_transaction_abandoned_leaves_nothing_and_runs_nothing(failure):
+    from ckanext.datasud.harvesting import batches
+
+    engine, ran = _other_engine(), []
+    try:
+        with pytest.raises(batches.Abandoned):
+            with batches.one_transaction():
+                model.Session.add(model.Tag(name="etiquette-abandonnee"))
+                model.Session.commit()
+                batches.after_commit(lambda: ran.append(True))
+                if failure == "rollback":
+                    model.Session.add(model.Tag(name="etiquette-abandonnee-2"))
+                    model.Session.flush()
+                    model.Session.rollback()  # what CKAN's actions do before a ValidationError
+                    model.Session.add(model.Tag(name="etiquette-apres"))
+                    model.Session.commit()  # after it: not committed on its own either
+                    assert _tags(engine, "etiquette-apres") == 0
+                else:
+                    raise RuntimeError("an import failed")
+        assert _tags(engine, "etiquette-abandonnee") == 0 and ran == []
+        model.Session.remove()
+        assert model.Tag.by_name("etiquette-abandonnee") is None  # the session is CKAN's own again
+    finally:
+        engine.dispose()
+
+
+def _tags(engine, name: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("select count(*) from tag where name = :n"), {"n": name}).scalar()

@@ -46,6 +46,10 @@ _after_commit: contextvars.ContextVar[Optional[list[Callable[[], Any]]]] = conte
     "datasud_harvest_batch_after_commit", default=None)
 
 
+_connection: contextvars.ContextVar[Optional[Any]] = contextvars.ContextVar("datasud_harvest_batch_connection",
+                                                                          default=None)
+
+
 class Abandoned(Exception):
     """A record of the batch rolled back or failed: nothing of the batch is kept."""
 
@@ -65,18 +69,42 @@ def after_commit(callback: Callable[[], Any]) -> None:
 
 
 @contextlib.contextmanager
+def batch_session() -> Iterator[None]:
+    """Within: ``model.Session`` is one session on one connection, for a batch's
+    transaction (:func:`one_transaction`) and what follows it (the indexing reads the
+    datasets, organisations and users the import already loaded, without reading them
+    again)."""
+    connection = model.meta.engine.connect()
+    session = model.Session.session_factory(bind=connection)
+    model.Session.remove()
+    model.Session.registry.set(session)
+    token = _connection.set(connection)
+    try:
+        yield
+    finally:
+        _connection.reset(token)
+        session.close()
+        model.Session.registry.clear()
+        connection.close()
+
+
+@contextlib.contextmanager
 def one_transaction() -> Iterator[None]:
-    """Within: ``model.Session`` is a session on one connection whose transaction its
-    commits do not end (they flush into it); it is committed on the way out, unless a
-    rollback happened within or an exception left the block (:class:`Abandoned`, and
-    everything is rolled back).
+    """Within: ``model.Session``'s commits do not end the transaction (they flush into
+    it); it is committed on the way out, unless a rollback happened within or an
+    exception left the block (:class:`Abandoned`, and everything is rolled back). In the
+    :func:`batch_session` under way, else in one of its own.
 
     A rollback within ends the connection's transaction: a new one is begun at once so
     that nothing after it commits on its own (the session's commits would otherwise be
     real again), and it is rolled back on the way out."""
-    connection = model.meta.engine.connect()
+    connection = _connection.get()
+    if connection is None:
+        with batch_session(), one_transaction():
+            yield
+        return
+    session = model.Session()
     connection.begin()
-    session = model.Session.session_factory(bind=connection)
     rolled_back = []
 
     def after_rollback(rolled_back_session) -> None:
@@ -85,7 +113,6 @@ def one_transaction() -> Iterator[None]:
             connection.begin()  # what follows is discarded with the batch
 
     event.listen(session, "after_rollback", after_rollback)
-    model.Session.registry.set(session)
     waiting: list[Callable[[], Any]] = []
     token = _after_commit.set(waiting)
     try:
@@ -95,14 +122,14 @@ def one_transaction() -> Iterator[None]:
             raise Abandoned(f"{type(e).__name__}: {e}") from e
         if rolled_back:
             raise Abandoned("a record's import rolled back")
+        session.commit()  # the session's own transaction ends here (the connection's goes on)
         connection.get_transaction().commit()
     finally:
         _after_commit.reset(token)
+        event.remove(session, "after_rollback", after_rollback)
         if connection.in_transaction():
             connection.get_transaction().rollback()
-        session.close()
-        model.Session.registry.clear()
-        connection.close()
+            session.expunge_all()  # nothing of it was written
     for callback in waiting:
         try:
             callback()
@@ -124,7 +151,7 @@ def import_batch(bodies: list[bytes | str]) -> None:
         except (KeyError, TypeError, ValueError):
             log.error("fetch queue: message without harvest object id: %r", body)
     harvesters = {h.info()["name"]: h for h in PluginImplementations(IHarvester)}
-    with indexing.one_index_per_record():
+    with batch_session(), indexing.one_index_per_record():
         try:
             with one_transaction():
                 imported = _import_objects(ids, harvesters)

@@ -28,8 +28,8 @@ A run is timed from the creation of the harvest job to the moment every dataset 
 found by ``package_search``. The stages are ckanext-harvest's own consumers' code
 (``queue.gather_callback`` and ``queue.fetch_callback`` fed from the real Redis queues;
 for DataSud its consumers' callbacks, ``queueing.gather_callback``, which queues
-each page's records as the page is saved, and ``queueing.fetch_callback``, whose commits
-wait for the disk twice per record instead of about ten times), called in the worker process instead of by
+each page's records as the page is saved, and ``queueing.import_messages``, which imports
+the records waiting a batch at a time in one transaction, harvesting/batches.py), called in the worker process instead of by
 the consumer daemons, so that the process measured is the one doing the work (the
 ``--consumers`` helpers, when there are some, import during the gather); then
 ``harvest_jobs_run`` marks the job finished.

@@ -212,6 +212,38 @@ def test_an_unchanged_second_harvest_in_batches(server, partner):
     assert len(_activities(partner["org"]["id"])) == 7
 
 
+@pytest.mark.parametrize("mode", ["download", "workflow"])
+def test_tasks_an_import_queues_are_sent_after_the_batch_commit(server, partner, monkeypatch, mode):
+    """What an import queues for a Celery worker reads what the import wrote: in download
+    mode the copy of each dataset's files, in workflow mode the e-mails of each review.
+    In a batch they are sent once it is committed (each dataset then visible from another
+    connection), one per record."""
+    from ckanext.datasud import outbox
+
+    records = 3
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, records + 1)))
+    settings = ({"publication_mode": "download", "validation": "convention"} if mode == "download"
+                else {"publication_mode": "reference", "validation": "workflow"})
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"), **settings)
+    job = _gather(source)
+    engine, org_id, sent = _other_engine(), partner["org"]["id"], []
+
+    def send(task, args=None, kwargs=None, queue=None):
+        sent.append((task.name, _visible(engine, org_id)))
+        return True
+
+    monkeypatch.setattr(outbox, "send", send)
+    try:
+        assert _consume(limit=20) == 1
+    finally:
+        engine.dispose()
+    task = "sync_downloads" if mode == "download" else "notify_transition"
+    queued = [visible for name, visible in sent if name.endswith(task)]
+    assert queued == [records] * records, sent
+    shown = _finish(source, job)
+    assert shown["stats"].get("added") == records
+
+
 def test_take_reads_what_waits_up_to_the_limit_each_with_its_persistence_key():
     from ckanext.harvest import queue
     from ckanext.datasud.harvesting import queueing

@@ -11,8 +11,10 @@ each record goes through ckanext-harvest's own stages (``fetch_and_import_stages
 the harvester's ``import_stage`` and CKAN's ``package_create`` / ``package_update``
 exactly as one at a time, but their commits only flush into the batch's transaction,
 committed once at the end (waiting for the disk: the batch is durable before Solr
-receives its datasets). Then each dataset is indexed (:mod:`.indexing`) and its
-activity written, and the messages are acknowledged.
+receives its datasets). Then, in the same session (:func:`batch_session`: what the
+import loaded is not read again), each dataset is indexed (:mod:`.indexing`) and its
+activity written; then the records are marked « COMPLETE » and the messages
+acknowledged.
 
 Nothing of a batch is half-done: if a record's import rolls back (a dataset refused by
 validation: CKAN's actions roll back before raising) or raises, the whole batch's
@@ -22,10 +24,14 @@ ckanext-harvest does: the refused record gets its error in the job's report, the
 are imported. A catalogue that refuses many records is imported at the speed of one at
 a time, never with less care.
 
-Until the batch commits, what its records wrote is seen by nobody else: the job is not
-finished meanwhile (its objects are still « FETCH » / « IMPORT » for
-``harvest_jobs_run``), and tasks queued by an import (copies of files, e-mails of a
-review) are sent after the commit (:func:`after_commit`).
+Until the batch commits, what its records wrote is seen by nobody else (its records are
+still « WAITING » for ``harvest_jobs_run``); tasks queued by an import (copies of files,
+e-mails of a review) are sent after the commit (:func:`after_commit`). The records are
+committed « IMPORT » and marked « COMPLETE » only once their datasets are indexed, as
+one at a time: a job is never finished, with its one Solr commit, before every dataset
+it imported is searchable — not even when a consumer stops between the commit and the
+indexing (its records then stay « IMPORT », as a record whose consumer stopped during
+its import always did).
 """
 from __future__ import annotations
 

@@ -244,6 +244,33 @@ def test_tasks_an_import_queues_are_sent_after_the_batch_commit(server, partner,
     assert shown["stats"].get("added") == records
 
 
+def test_records_of_sources_not_batched_are_left_to_one_at_a_time(server, partner):
+    """Only DataSud's harvesters import in batches (their datasets are indexed once, at
+    the end): a batch meeting a record of another kind of source is abandoned before
+    anything is written; DataSud's consumer imports this kind one at a time."""
+    from ckanext.harvest import queue
+    from ckanext.datasud.harvesting import batches
+
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, 3)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    job = _gather(source)
+    fetch = queue.get_fetch_consumer()
+    bodies = [fetch.redis.lpop(fetch.routing_key) for _ in range(2)]
+    with pytest.raises(batches.Abandoned, match="datasud_dcat source"):
+        batches.import_batch(bodies, batchable=lambda source_type: source_type != "datasud_dcat")
+    model.Session.remove()
+    rows = model.Session.execute(sa.text(
+        "select state, retry_times from harvest_object where harvest_job_id = :job"), {"job": job["id"]}).all()
+    assert sorted(tuple(r) for r in rows) == [("WAITING", 0), ("WAITING", 0)]
+    assert _visible_here(partner["org"]["id"]) == 0
+
+
+def _visible_here(org_id: str) -> int:
+    return model.Session.execute(sa.text("select count(*) from package where owner_org = :org and type = 'dataset'"),
+                                 {"org": org_id}).scalar()
+
+
 def test_take_reads_what_waits_up_to_the_limit_each_with_its_persistence_key():
     from ckanext.harvest import queue
     from ckanext.datasud.harvesting import queueing

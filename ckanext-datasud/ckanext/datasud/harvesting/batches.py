@@ -124,6 +124,8 @@ def one_transaction() -> Iterator[None]:
     try:
         try:
             yield
+        except Abandoned:
+            raise
         except Exception as e:
             raise Abandoned(f"{type(e).__name__}: {e}") from e
         if rolled_back:
@@ -143,9 +145,10 @@ def one_transaction() -> Iterator[None]:
             log.exception("after the commit of a harvest batch")
 
 
-def import_batch(bodies: list[bytes | str]) -> None:
+def import_batch(bodies: list[bytes | str], batchable: Callable[[str], bool] = lambda source_type: True) -> None:
     """Import these fetch-queue messages' records in one transaction (see the module);
-    raises :class:`Abandoned` when that was not possible (nothing written)."""
+    raises :class:`Abandoned` when that was not possible (nothing written), a record of a
+    source whose type is not ``batchable`` included."""
     from ckan.plugins import PluginImplementations
     from ckanext.harvest.interfaces import IHarvester
     from ckanext.datasud.harvesting import indexing
@@ -160,7 +163,7 @@ def import_batch(bodies: list[bytes | str]) -> None:
     with batch_session(), indexing.one_index_per_record():
         try:
             with one_transaction():
-                imported = _import_objects(ids, harvesters)
+                imported = _import_objects(ids, harvesters, batchable)
         except Abandoned:
             indexing.abandon()
             raise
@@ -170,7 +173,7 @@ def import_batch(bodies: list[bytes | str]) -> None:
                                    "and state = 'IMPORT'"), {"ids": imported})
 
 
-def _import_objects(ids: list[str], harvesters: dict[str, Any]) -> list[str]:
+def _import_objects(ids: list[str], harvesters: dict[str, Any], batchable: Callable[[str], bool]) -> list[str]:
     """The records' stages; returns the ids of those imported, committed « IMPORT »: as
     one at a time, a record is « COMPLETE » (its job can be finished, with its one Solr
     commit) only once its dataset is indexed, here after the batch's commit."""
@@ -195,6 +198,8 @@ def _import_objects(ids: list[str], harvesters: dict[str, Any]) -> list[str]:
             obj.state, obj.report_status = "ERROR", "errored"
             log.error("Job %s was aborted or timed out, object %s set to error", job.id, obj.id)
             continue
+        if not batchable(obj.source.type):
+            raise Abandoned(f"a record of a {obj.source.type} source: imported one at a time")
         harvester = harvesters.get(obj.source.type)
         if harvester is not None:
             fetch_and_import_stages(harvester, obj)

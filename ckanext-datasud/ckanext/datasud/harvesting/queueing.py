@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
 
-from ckanext.datasud.harvesting import batches, commits
+from ckanext.datasud.harvesting import batches, commits, records
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ def import_messages(channel, messages: list[tuple]) -> None:
     if len(messages) > 1:
         model.Session.remove()
         try:
-            batches.import_batch([body for _method, _header, body in messages])
+            # DataSud's harvesters only: their imports are indexed once, at the end (.indexing)
+            batches.import_batch([body for _method, _header, body in messages], records.is_datasud_source)
         except batches.Abandoned as e:
             log.info("batch of %d records abandoned (%s): imported one by one", len(messages), e)
         else:

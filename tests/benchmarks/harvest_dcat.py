@@ -580,13 +580,8 @@ def fetch_callback(side: str, queue):
     harvesting/batches.py), stock's imports that one record, each commit waiting for the
     disk."""
     if side == "datasud":
-        from ckanext.datasud.harvesting import batches, queueing
-
-        def datasud(channel, first) -> int:
-            messages = queueing.take(channel, first, batches.size())
-            queueing.import_messages(channel, messages)
-            return len(messages)
-        return datasud
+        from ckanext.datasud.harvesting import queueing
+        return queueing.import_waiting
 
     def stock(channel, first) -> int:
         queue.fetch_callback(channel, *first)

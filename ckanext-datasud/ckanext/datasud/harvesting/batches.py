@@ -193,7 +193,9 @@ def _import_objects(ids: list[str], harvesters: dict[str, Any], batchable: Calla
             obj.state = "ERROR"
             log.error("Too many consecutive retries for object %s", obj.id)
             continue
-        job = jobs.get(obj.harvest_job_id) or jobs.setdefault(obj.harvest_job_id, HarvestJob.get(obj.harvest_job_id))
+        if obj.harvest_job_id not in jobs:
+            jobs[obj.harvest_job_id] = HarvestJob.get(obj.harvest_job_id)
+        job = jobs[obj.harvest_job_id]
         if job.status == "Finished":
             obj.state, obj.report_status = "ERROR", "errored"
             log.error("Job %s was aborted or timed out, object %s set to error", job.id, obj.id)

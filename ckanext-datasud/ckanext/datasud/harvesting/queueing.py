@@ -82,10 +82,7 @@ def import_messages(channel, messages: list[tuple]) -> None:
     """Import the records of these fetch-queue messages (``(method, header, body)``): in
     one transaction when there are several (:func:`.batches.import_batch`), one by one
     with :func:`fetch_callback` when there is one or the batch was abandoned."""
-    import ckan.model as model
-
     if len(messages) > 1:
-        model.Session.remove()
         try:
             # DataSud's harvesters only: their imports are indexed once, at the end (.indexing)
             batches.import_batch([body for _method, _header, body in messages], records.is_datasud_source)
@@ -97,6 +94,14 @@ def import_messages(channel, messages: list[tuple]) -> None:
             return
     for method, header, body in messages:
         fetch_callback(channel, method, header, body)
+
+
+def import_waiting(consumer, first: tuple) -> int:
+    """What DataSud's fetch consumer does with a message its loop gave: import its record
+    and those waiting behind it, a batch at a time; returns how many it took."""
+    messages = take(consumer, first, batches.size())
+    import_messages(consumer, messages)
+    return len(messages)
 
 
 def take(consumer, first: tuple, limit: int) -> list[tuple]:
@@ -135,7 +140,7 @@ def consume_fetch_queue() -> None:
     consumer = queue.get_fetch_consumer()
     for message in consumer.consume(queue=queue.get_fetch_queue_name()):
         state["importing"] = True
-        import_messages(consumer, take(consumer, message, batches.size()))
+        import_waiting(consumer, message)
         state["importing"] = False
         if state["stop"]:
             return

@@ -211,6 +211,48 @@ def test_an_unchanged_second_harvest_in_batches(server, partner):
     assert len(_activities(partner["org"]["id"])) == 7
 
 
+def test_a_batch_reports_each_record_as_ckanext_harvest_does_writing_its_states_once(server, partner):
+    """A second harvest in one batch: a new record « added », a changed one « updated »,
+    unchanged ones « not modified », one gone upstream « deleted » (withdrawn), as
+    ckanext-harvest's ``fetch_and_import_stages`` reports them; each harvest object has
+    its four times and ends « COMPLETE ». Its intermediate states (« FETCH », « IMPORT »),
+    which nobody sees before the batch's commit, are not written one save at a time: at
+    most two saves of a record's harvest object (with the import's first writes, and
+    with its report)."""
+    server.pages["/catalogue.ttl"] = Page(catalogue(range(1, 5)))
+    source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
+                           publication_mode="reference", validation="convention")
+    job = _gather(source)
+    assert _consume(limit=20) == 1
+    assert _finish(source, job)["stats"].get("added") == 4
+    changed = catalogue([1, 2, 3, 5]).replace("Jeu n° 2 importé par lot", "Jeu n° 2, titre corrigé")
+    server.pages["/catalogue.ttl"] = Page(changed)
+    job = _gather(source)
+    updates = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        text = " ".join(statement.lower().split())
+        if text.startswith("update harvest_object") and "where harvest_object.id =" in text:
+            updates.append(statement)  # a harvest object's save
+
+    sa.event.listen(model.meta.engine, "before_cursor_execute", count)
+    try:
+        assert _consume(limit=20) == 1
+    finally:
+        sa.event.remove(model.meta.engine, "before_cursor_execute", count)
+    shown = _finish(source, job)
+    reported = {status: shown["stats"].get(status) for status in ("added", "updated", "not modified", "deleted",
+                                                                     "errored")}
+    assert reported == {"added": 1, "updated": 1, "not modified": 2, "deleted": 1, "errored": 0}, shown["stats"]
+    rows = model.Session.execute(sa.text(
+        "select state, fetch_started <= fetch_finished and fetch_finished <= import_started "
+        "and import_started <= import_finished from harvest_object where harvest_job_id = :job"),
+        {"job": job["id"]}).all()
+    assert sorted(rows) == [("COMPLETE", True)] * 5
+    assert 5 <= len(updates) <= 2 * 5, updates  # ckanext-harvest's stages: six per record
+    assert "Jeu n° 2, titre corrigé" in _titles(partner["org"]["id"])
+
+
 @pytest.mark.parametrize("mode", ["download", "workflow"])
 def test_tasks_an_import_queues_are_sent_after_the_batch_commit(server, partner, monkeypatch, mode):
     """What an import queues for a Celery worker reads what the import wrote: in download

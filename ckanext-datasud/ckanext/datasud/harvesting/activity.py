@@ -29,6 +29,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import get_permission_labels
 
 from ckanext.datasud import downloads
+from ckanext.datasud.harvesting import batches
 
 log = logging.getLogger(__name__)
 
@@ -141,12 +142,12 @@ def _write(package_id: str, validated_json: Optional[str]) -> None:
     package = model.Package.get(package_id)
     if activity_type is None or package is None:
         return
-    user = model.User.get(user_name) if user_name else None
+    user = batches.user_named(user_name) if user_name else None
     if user is None:
         log.warning("no activity for dataset %s: unknown user %r", package_id, user_name)
         return
     dataset = _shown(package, validated_json)
-    tk.get_action("activity_create")({"ignore_auth": True, "user": user.name}, {
+    tk.get_action("activity_create")({"ignore_auth": True, "user": user.name, "auth_user_obj": user}, {
         "user_id": user.id,
         "object_id": package.id,
         "activity_type": activity_type,

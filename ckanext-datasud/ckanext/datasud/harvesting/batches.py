@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import datetime as dt
 import json
 import logging
 from typing import Any, Callable, Iterator, Optional
@@ -82,6 +83,7 @@ def batch_session() -> Iterator[None]:
     again)."""
     connection = model.meta.engine.connect()
     session = model.Session.session_factory(bind=connection)
+    _keep_loaded(session)
     model.Session.remove()
     model.Session.registry.set(session)
     token = _connection.set(connection)
@@ -92,6 +94,29 @@ def batch_session() -> Iterator[None]:
         session.close()
         model.Session.registry.clear()
         connection.close()
+
+
+def _keep_loaded(session) -> None:
+    """Keep every object the session loads or writes until it closes (SQLAlchemy's
+    identity map only holds them weakly): the batch's organisation, workflow states,
+    datasets… are found again by their key without a query."""
+    kept: list[Any] = []
+
+    def keep(_session, instance) -> None:
+        kept.append(instance)
+
+    for name in ("pending_to_persistent", "loaded_as_persistent", "detached_to_persistent"):
+        event.listen(session, name, keep)
+    session.info["datasud_kept"] = kept
+
+
+def user_named(name: str) -> Optional[model.User]:
+    """The user of this name, read once per session: an import's actions ask for its
+    harvest user several times per record."""
+    users = model.Session.info.setdefault("datasud_users", {})
+    if name not in users:
+        users[name] = model.User.get(name)
+    return users[name]
 
 
 @contextlib.contextmanager
@@ -178,9 +203,9 @@ def _import_objects(ids: list[str], harvesters: dict[str, Any], batchable: Calla
     one at a time, a record is « COMPLETE » (its job can be finished, with its one Solr
     commit) only once its dataset is indexed, here after the batch's commit."""
     from ckanext.harvest.model import HarvestJob, HarvestObject
-    from ckanext.harvest.queue import fetch_and_import_stages
 
-    objects = {o.id: o for o in model.Session.query(HarvestObject).filter(HarvestObject.id.in_(ids))}
+    objects = {o.id: o for o in model.Session.query(HarvestObject).options(sa.orm.selectinload(HarvestObject.extras))
+               .filter(HarvestObject.id.in_(ids))}
     jobs: dict[str, Any] = {}
     for object_id in ids:
         obj = objects.get(object_id)
@@ -204,9 +229,43 @@ def _import_objects(ids: list[str], harvesters: dict[str, Any], batchable: Calla
             raise Abandoned(f"a record of a {obj.source.type} source: imported one at a time")
         harvester = harvesters.get(obj.source.type)
         if harvester is not None:
-            fetch_and_import_stages(harvester, obj)
+            _stages(harvester, obj)
     imported = [o.id for o in objects.values() if o.state == "COMPLETE"]
     if imported:
         model.Session.execute(sa.text("update harvest_object set state = 'IMPORT' where id = any(:ids)"),
                               {"ids": imported})
     return imported
+
+
+def _stages(harvester, obj) -> None:
+    """ckanext-harvest's ``fetch_and_import_stages``: the same states and report status,
+    written at the import's own commits and once at the end instead of at six saves.
+    Those saves show others a record in the middle of its import (« FETCH », « IMPORT »),
+    and nobody sees a batch's records before its commit."""
+    from ckanext.harvest.model import HarvestObject
+    now = dt.datetime.utcnow
+    obj.fetch_started, obj.state = now(), "FETCH"
+    fetched = harvester.fetch_stage(obj)
+    obj.fetch_finished = now()
+    unchanged = fetched == "unchanged"
+    if fetched is True:
+        obj.import_started, obj.state = now(), "IMPORT"
+        imported = harvester.import_stage(obj)
+        obj.import_finished = now()
+        obj.state = "COMPLETE" if imported else "ERROR"
+        unchanged = imported == "unchanged"
+    elif unchanged:
+        obj.state = "COMPLETE"
+    else:
+        obj.state = "ERROR"
+    if unchanged:
+        obj.report_status = "not modified"
+    elif obj.state == "ERROR":
+        obj.report_status = "errored"
+    elif obj.current is False:
+        obj.report_status = "deleted"
+    else:  # another object made the same dataset: an update (ckanext-harvest counts two)
+        other = model.Session.query(HarvestObject.id).filter(
+            HarvestObject.package_id == obj.package_id, HarvestObject.id != obj.id).first()
+        obj.report_status = "updated" if other is not None else "added"
+    obj.save()

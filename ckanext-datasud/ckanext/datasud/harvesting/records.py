@@ -168,8 +168,8 @@ def _harvest_user_id() -> str:
 
 
 def _record(package: model.Package, transition: str, to_state: str, comment: str,
-            details: dict[str, Any]) -> Review:
-    row = state_of(package.id)
+            details: dict[str, Any], created: bool = False) -> Review:
+    row = None if created else state_of(package.id)  # a dataset just created has no state yet
     if row is None:
         row = WorkflowState(package_id=package.id, state="draft", version=0)
         model.Session.add(row)
@@ -204,11 +204,11 @@ def after_import(package_id: str, created: bool) -> None:
         if publishes_directly():
             review = _record(package, "harvest_publish", "published",
                              f"Publié par moissonnage de « {settings.title} » : pré-validé par la convention "
-                             f"{reference}.".replace(" .", "."), _source_details(settings))
+                             f"{reference}.".replace(" .", "."), _source_details(settings), created)
         else:
             review = _record(package, "harvest_submit", "submitted",
                              f"Moissonné depuis « {settings.title} » : soumis à la validation.",
-                             _source_details(settings))
+                             _source_details(settings), created)
     elif withdrawn_by_harvest(package_id):
         if publishes_directly():
             review = _record(package, "harvest_reappear", "published",

@@ -15,7 +15,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate
 
 from ckanext.datasud import catalogue_cache, conventions, downloads
-from ckanext.datasud.harvesting import actions as harvest_actions, indexing, records
+from ckanext.datasud.harvesting import actions as harvest_actions, batches, indexing, records
 from ckanext.datasud.logic import schema as datasud_schema
 from ckanext.datasud.logic import publication, workflow_action
 from ckanext.datasud.logic.workflow_action import *  # noqa: F401,F403 - the workflow's actions
@@ -457,6 +457,8 @@ def package_create(up_func, context, data_dict):
             publication.stored_private(data_dict["private"])  # readable, or a clear error
         harvest_actions.merge_settings(data_dict)  # settings given as fields or in config
         return up_func(context, data_dict)  # its own checks: harvesting/actions.py
+    if records.current() is not None and context.get("user") and not context.get("auth_user_obj"):
+        context["auth_user_obj"] = batches.user_named(context["user"])  # an import's user, read once
     if records.publishes_directly():
         return up_func(context, data_dict)  # a pre-validated harvest source (its history says so)
     publication.check_owner_org(data_dict, created=True)

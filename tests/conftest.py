@@ -131,6 +131,16 @@ def clean_module_db(reset_db, migrate_db_for, reset_index):
     reset_index()
 
 
+@pytest.fixture(scope="module")
+def clean_module_db_each(reset_db, migrate_db_for, reset_index):
+    """What ``clean_module_db`` does, as a function: for a module-scoped fixture with
+    parameters, each of which builds its own world on a clean database."""
+    def clean() -> None:
+        _clean_database(reset_db, migrate_db_for)
+        reset_index()
+    return clean
+
+
 @pytest.fixture(scope="session", autouse=True)
 def load_standard_plugins():
     """Every test runs with the plugins of config/test.ini loaded, as the portal does.

@@ -178,6 +178,46 @@ def run(source: dict) -> dict[str, Any]:
     return {"job": job_dict, "objects": objects}
 
 
+def gather_job(source: dict) -> dict:
+    """A new harvest job of ``source``, gathered as the gather consumer does (its records
+    queued in Redis, as pages are saved)."""
+    queue.purge_queues()
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    job = tk.get_action("harvest_job_create")({"user": site_user["name"]}, {"source_id": source["id"]})
+    gather = queue.get_gather_consumer()
+    queue.gather_callback(gather, *next(gather.consume(queue.get_gather_queue_name())))
+    return job
+
+
+def import_in_batches(limit: int) -> int:
+    """What DataSud's fetch consumer loop does with the records waiting in the queue:
+    batches of ``limit`` (harvesting/batches.py); returns the batches taken."""
+    from ckanext.datasud.harvesting import queueing
+    fetch = queue.get_fetch_consumer()
+    taken = 0
+    while fetch.redis.llen(fetch.routing_key):
+        first = next(fetch.consume(queue.get_fetch_queue_name()))
+        queueing.import_messages(fetch, queueing.take(fetch, first, limit))
+        taken += 1
+    return taken
+
+
+def finish_job(source: dict, job: dict) -> dict:
+    """``harvest_jobs_run`` (the job marked finished), then the job with its stats."""
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    tk.get_action("harvest_jobs_run")({"user": site_user["name"]}, {"source_id": source["id"]})
+    model.Session.remove()
+    return tk.get_action("harvest_job_show")({"user": site_user["name"]}, {"id": job["id"]})
+
+
+def run_in_batches(source: dict, limit: int = 20) -> dict[str, Any]:
+    """One harvest job of ``source`` as DataSud's consumers run it: gathered, its records
+    imported in batches of ``limit``, then finished; ``{"job": <harvest_job_show>}``."""
+    job = gather_job(source)
+    import_in_batches(limit)
+    return {"job": finish_job(source, job)}
+
+
 def gather_errors(job: dict) -> list[str]:
     report = tk.get_action("harvest_job_report")({"ignore_auth": True}, {"id": job["id"]})
     return [e["message"] for e in report["gather_errors"]]

@@ -16,6 +16,7 @@ from ckan.tests import helpers
 
 from tests import factories
 from tests.harvesting import Page, create_source, object_errors
+from tests.harvesting import finish_job as _finish, gather_job as _gather, import_in_batches as _consume
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -60,37 +61,6 @@ def _complete(engine, job_id: str) -> int:
     with engine.connect() as conn:
         return conn.execute(sa.text("select count(*) from harvest_object where harvest_job_id = :job "
                                     "and state = 'COMPLETE'"), {"job": job_id}).scalar()
-
-
-def _gather(source: dict) -> dict:
-    from ckanext.harvest import queue
-    queue.purge_queues()
-    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
-    job = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source["id"])
-    gather = queue.get_gather_consumer()
-    queue.gather_callback(gather, *next(gather.consume(queue.get_gather_queue_name())))
-    return job
-
-
-def _consume(limit: int) -> int:
-    """What DataSud's fetch consumer loop does with the queue: batches of ``limit``;
-    returns the batches taken."""
-    from ckanext.harvest import queue
-    from ckanext.datasud.harvesting import queueing
-    fetch = queue.get_fetch_consumer()
-    batches = 0
-    while fetch.redis.llen(fetch.routing_key):
-        first = next(fetch.consume(queue.get_fetch_queue_name()))
-        queueing.import_messages(fetch, queueing.take(fetch, first, limit))
-        batches += 1
-    return batches
-
-
-def _finish(source: dict, job: dict) -> dict:
-    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
-    helpers.call_action("harvest_jobs_run", {"user": site_user["name"]}, source_id=source["id"])
-    model.Session.remove()
-    return helpers.call_action("harvest_job_show", {"user": site_user["name"]}, id=job["id"])
 
 
 def _titles(org_id: str, **extra) -> list[str]:
@@ -305,6 +275,80 @@ def test_records_of_sources_not_batched_are_left_to_one_at_a_time(server, partne
         "select state, retry_times from harvest_object where harvest_job_id = :job"), {"job": job["id"]}).all()
     assert sorted(tuple(r) for r in rows) == [("WAITING", 0), ("WAITING", 0)]
     assert _visible(model.meta.engine, partner["org"]["id"]) == 0
+
+
+def test_what_is_known_of_a_batch_is_what_each_record_would_read(server, partner):
+    """``records.known_records``: what a batch reads at once of its records (last import,
+    own dataset, datasets holding the guid, other sources' current objects, whether
+    this source has a current object) answers each record as the database does, one
+    query per record; a guid listed twice in the batch is not known (its records ask the
+    database)."""
+    from ckanext.harvest import queue
+    from ckanext.harvest.model import HarvestJob, HarvestObject, HarvestSource
+    from ckanext.datasud.harvesting import records
+
+    server.pages["/a.ttl"] = Page(catalogue(range(1, 4)))
+    server.pages["/b.ttl"] = Page(catalogue([2, 3, 9]))
+    source_a = create_source(partner["sysadmin"], partner["org"], server.url("/a.ttl"),
+                             publication_mode="reference", validation="convention")
+    source_b = create_source(partner["sysadmin"], factories.Organization(), server.url("/b.ttl"),
+                             publication_mode="reference", validation="convention")
+    first = _gather(source_a)
+    _consume(limit=20)
+    _finish(source_a, first)  # A's first harvest; then its record 1 changes, for a second one
+    server.pages["/a.ttl"] = Page(catalogue(range(1, 4)).replace("numéro 1.", "numéro un."))
+    job_a = _gather(source_a)
+    queue.purge_queues()
+    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
+    job_b = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source_b["id"], run=False)
+    # B's records, as its gather would make them (guids 2 and 3 are A's too)
+    for i in (2, 3, 9):
+        model.Session.add(HarvestObject(guid=f"{BASE}/dataset/lot-{i}", job=model.Session.get(HarvestJob, job_b["id"]),
+                                        source=model.Session.get(HarvestSource, source_b["id"]), content="{}"))
+    model.Session.commit()
+    waiting = model.Session.query(HarvestObject).filter(HarvestObject.state == "WAITING")
+    batches = [waiting.filter_by(harvest_job_id=job["id"]).all() for job in (job_a, job_b)]
+    assert [len(batch) for batch in batches] == [3, 3]
+
+    def answers(obj):
+        with records.importing(obj):
+            return (records.previous_digest(obj), records.dataset_of(obj.harvest_source_id, obj.guid),
+                    records.guid_held_elsewhere(obj.guid, obj.harvest_source_id), sorted(records.current_elsewhere(obj)))
+
+    asked = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        asked.append(statement)
+
+    for batch in batches:
+        [answers(obj) for obj in batch]  # the job's settings, read at its first record
+    sa.event.listen(model.meta.engine, "before_cursor_execute", count)
+    try:
+        for batch in batches:
+            asked[:] = []
+            from_database = {obj.id: answers(obj) for obj in batch}
+            asked_one_by_one, asked[:] = len(asked), []
+            with records.known_records(batch):
+                read_at_once = len(asked)
+                known = {obj.id: answers(obj) for obj in batch}
+                asked_known = len(asked) - read_at_once
+            assert known == from_database
+            assert read_at_once == 4 and asked_one_by_one - asked_known == 4 * len(batch), (
+                asked_one_by_one, asked_known)
+            if batch[0].harvest_source_id == source_a["id"]:  # A's records: imported before, their datasets A's
+                assert all(a[0] and a[1] and not a[2] for a in from_database.values()), from_database
+            else:  # B's copies of A's guids: held by A (named in a warning), B's new one by no one
+                assert sorted(bool(a[2]) for a in from_database.values()) == [False, True, True]
+                assert not any(a[0] or a[1] for a in from_database.values())
+        # B's lot-2 listed twice in a batch: not known, asked to the database
+        [lot_2] = [o for o in batches[1] if o.guid.endswith("lot-2")]
+        twice = batches[1] + [HarvestObject(id="repeated", guid=lot_2.guid, harvest_source_id=source_b["id"])]
+        with records.known_records(twice):
+            asked[:] = []
+            assert answers(lot_2)[2]
+            assert len(asked) >= 4
+    finally:
+        sa.event.remove(model.meta.engine, "before_cursor_execute", count)
 
 
 def test_take_reads_what_waits_up_to_the_limit_each_with_its_persistence_key():

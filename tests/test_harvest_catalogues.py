@@ -20,7 +20,8 @@ from ckanext.datasud.harvesting import dcat, records, safety
 from ckanext.datasud.harvesting.safety import HarvestFetchError
 from tests import factories
 from tests.harvesting import CatalogueServer, Page, allowed_hosts, create_source, gather_errors, object_errors, \
-    run, source_datasets
+    run_in_batches, source_datasets
+from tests.harvesting import run as run_one_at_a_time
 
 REAL = Path(__file__).parent / "fixtures" / "dcat" / "real"
 WARNING = "Avertissement : "
@@ -60,9 +61,14 @@ def _remote(title: str, theme: str = "TRAN") -> dict:
                            "format": "CSV"}]}
 
 
-@pytest.fixture(scope="module")
-def world(clean_module_db):
-    """Every catalogue harvested once (some twice), on a database cleaned for this module."""
+@pytest.fixture(scope="module", params=["one at a time", "in batches"])
+def world(request, clean_module_db_each):
+    """Every catalogue harvested once (some twice), on a database cleaned for this module:
+    each record imported on its own (ckanext-harvest's stages), then again with the
+    records imported as DataSud's fetch consumers do, a batch at a time in one transaction
+    (harvesting/batches.py, reading at once what is known of the batch's records)."""
+    clean_module_db_each()
+    run = run_one_at_a_time if request.param == "one at a time" else run_in_batches
 
     with CatalogueServer() as server, allowed_hosts(server.host):
         sysadmin = ckan_factories.Sysadmin()

@@ -40,7 +40,7 @@ import contextvars
 import datetime as dt
 import json
 import logging
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, ContextManager, Iterator, Optional
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -170,10 +170,14 @@ def one_transaction() -> Iterator[None]:
             log.exception("after the commit of a harvest batch")
 
 
-def import_batch(bodies: list[bytes | str], batchable: Callable[[str], bool] = lambda source_type: True) -> None:
+def import_batch(bodies: list[bytes | str], batchable: Callable[[str], bool] = lambda source_type: True,
+                 known: Callable[[list[Any]], ContextManager[None]] = lambda objects: contextlib.nullcontext()
+                 ) -> None:
     """Import these fetch-queue messages' records in one transaction (see the module);
     raises :class:`Abandoned` when that was not possible (nothing written), a record of a
-    source whose type is not ``batchable`` included."""
+    source whose type is not ``batchable`` included. Within ``known(objects)``, the
+    imports may read what is already known of the batch's records at once
+    (``records.known_records``)."""
     from ckan.plugins import PluginImplementations
     from ckanext.harvest.interfaces import IHarvester
     from ckanext.datasud.harvesting import indexing
@@ -188,7 +192,7 @@ def import_batch(bodies: list[bytes | str], batchable: Callable[[str], bool] = l
     with batch_session(), indexing.one_index_per_record():
         try:
             with one_transaction():
-                imported = _import_objects(ids, harvesters, batchable)
+                imported = _import_objects(ids, harvesters, batchable, known)
         except Abandoned:
             indexing.abandon()
             raise
@@ -198,7 +202,8 @@ def import_batch(bodies: list[bytes | str], batchable: Callable[[str], bool] = l
                                    "and state = 'IMPORT'"), {"ids": imported})
 
 
-def _import_objects(ids: list[str], harvesters: dict[str, Any], batchable: Callable[[str], bool]) -> list[str]:
+def _import_objects(ids: list[str], harvesters: dict[str, Any], batchable: Callable[[str], bool],
+                    known: Callable[[list[Any]], ContextManager[None]]) -> list[str]:
     """The records' stages; returns the ids of those imported, committed « IMPORT »: as
     one at a time, a record is « COMPLETE » (its job can be finished, with its one Solr
     commit) only once its dataset is indexed, here after the batch's commit."""
@@ -207,29 +212,30 @@ def _import_objects(ids: list[str], harvesters: dict[str, Any], batchable: Calla
     objects = {o.id: o for o in model.Session.query(HarvestObject).options(sa.orm.selectinload(HarvestObject.extras))
                .filter(HarvestObject.id.in_(ids))}
     jobs: dict[str, Any] = {}
-    for object_id in ids:
-        obj = objects.get(object_id)
-        if obj is None:
-            log.error("Harvest object does not exist: %s", object_id)
-            continue
-        # what ckanext-harvest's fetch_callback does before the stages
-        obj.retry_times += 1
-        if obj.retry_times >= 5:
-            obj.state = "ERROR"
-            log.error("Too many consecutive retries for object %s", obj.id)
-            continue
-        if obj.harvest_job_id not in jobs:
-            jobs[obj.harvest_job_id] = HarvestJob.get(obj.harvest_job_id)
-        job = jobs[obj.harvest_job_id]
-        if job.status == "Finished":
-            obj.state, obj.report_status = "ERROR", "errored"
-            log.error("Job %s was aborted or timed out, object %s set to error", job.id, obj.id)
-            continue
-        if not batchable(obj.source.type):
-            raise Abandoned(f"a record of a {obj.source.type} source: imported one at a time")
-        harvester = harvesters.get(obj.source.type)
-        if harvester is not None:
-            _stages(harvester, obj)
+    with known(list(objects.values())):
+        for object_id in ids:
+            obj = objects.get(object_id)
+            if obj is None:
+                log.error("Harvest object does not exist: %s", object_id)
+                continue
+            # what ckanext-harvest's fetch_callback does before the stages
+            obj.retry_times += 1
+            if obj.retry_times >= 5:
+                obj.state = "ERROR"
+                log.error("Too many consecutive retries for object %s", obj.id)
+                continue
+            if obj.harvest_job_id not in jobs:
+                jobs[obj.harvest_job_id] = HarvestJob.get(obj.harvest_job_id)
+            job = jobs[obj.harvest_job_id]
+            if job.status == "Finished":
+                obj.state, obj.report_status = "ERROR", "errored"
+                log.error("Job %s was aborted or timed out, object %s set to error", job.id, obj.id)
+                continue
+            if not batchable(obj.source.type):
+                raise Abandoned(f"a record of a {obj.source.type} source: imported one at a time")
+            harvester = harvesters.get(obj.source.type)
+            if harvester is not None:
+                _stages(harvester, obj)
     imported = [o.id for o in objects.values() if o.state == "COMPLETE"]
     if imported:
         model.Session.execute(sa.text("update harvest_object set state = 'IMPORT' where id = any(:ids)"),

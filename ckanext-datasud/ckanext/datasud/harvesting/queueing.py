@@ -85,7 +85,8 @@ def import_messages(channel, messages: list[tuple]) -> None:
     if len(messages) > 1:
         try:
             # DataSud's harvesters only: their imports are indexed once, at the end (.indexing)
-            batches.import_batch([body for _method, _header, body in messages], records.is_datasud_source)
+            batches.import_batch([body for _method, _header, body in messages], records.is_datasud_source,
+                                 records.known_records)
         except batches.Abandoned as e:
             log.info("batch of %d records abandoned (%s): imported one by one", len(messages), e)
         else:

@@ -92,9 +92,11 @@ def importing(harvest_object) -> Iterator[SourceSettings]:
     job_token = _job.set(job)
     publishes = _publishes.set(bool(settings.prevalidated and job.may_publish))
     warnings = _warnings.set([])
+    importing_token = _importing.set(harvest_object)
     try:
         yield settings
     finally:
+        _importing.reset(importing_token)
         _warnings.reset(warnings)
         _publishes.reset(publishes)
         _job.reset(job_token)
@@ -307,6 +309,9 @@ def previous_digest(harvest_object) -> Optional[str]:
 
 def _previous_import(harvest_object) -> Optional[tuple[str, str]]:
     """(dataset id, digest) of the last successful import of this record."""
+    known = _known_of(harvest_object)
+    if known is not None:
+        return known.previous.get((harvest_object.harvest_source_id, harvest_object.guid))
     return (model.Session.query(HarvestObject.package_id, HarvestObjectExtra.value)
             .select_from(HarvestObjectExtra)
             .join(HarvestObject, HarvestObject.id == HarvestObjectExtra.harvest_object_id)
@@ -336,10 +341,7 @@ def skip_if_unchanged(harvest_object) -> bool:
     package = model.Package.get(package_id)
     if previous_value != value or package is None or package.state != "active" or withdrawn_by_harvest(package_id):
         return False
-    model.Session.query(HarvestObject).filter(
-        HarvestObject.guid == harvest_object.guid, HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
-        HarvestObject.current == True, HarvestObject.id != harvest_object.id).update(  # noqa: E712
-        {"current": False}, synchronize_session=False)
+    retire_previous(harvest_object)
     harvest_object.current = True
     harvest_object.package_id = package_id
     remember_digest(harvest_object, value)
@@ -362,6 +364,101 @@ def unchanged(harvest_object, package_id: str, content: str) -> bool:
     return same
 
 
+# --- What a batch's records already are -------------------------------------------
+
+@dataclasses.dataclass
+class Known:
+    """What the database holds about the records of a batch (:mod:`.batches`) before any
+    of them is imported, read in five queries for the batch instead of five per record:
+    each record's last import, its dataset, the datasets holding its guid, the current
+    objects of its guid (this source's, other sources'). A record's own import is the only
+    one that changes what is known of its guid, so a guid listed twice in the batch is not
+    known (its records ask the database, as outside a batch)."""
+    object_ids: frozenset
+    previous: dict  # (source id, guid) -> (dataset id, digest) of the last successful import
+    datasets: dict  # (source id, guid) -> the source's dataset of the record
+    held: dict  # guid -> active datasets with this guid
+    current_here: set  # (source id, guid) with a current object of this source
+    current_elsewhere: dict  # (source id, guid) -> current objects of other sources
+
+    def covers(self, harvest_object) -> bool:
+        return harvest_object.id in self.object_ids
+
+    def covers_guid(self, source_id: str, guid: str) -> bool:
+        obj = _importing.get()
+        return (obj is not None and obj.id in self.object_ids and obj.guid == guid
+                and obj.harvest_source_id == source_id)
+
+
+_known: contextvars.ContextVar[Optional[Known]] = contextvars.ContextVar("datasud_harvest_known", default=None)
+_importing: contextvars.ContextVar[Any] = contextvars.ContextVar("datasud_harvest_object", default=None)
+
+
+@contextlib.contextmanager
+def known_records(objects: list) -> Iterator[None]:
+    """Within: what the database holds about these harvest objects' records is read once
+    (:class:`Known`), for those whose guid appears once among them."""
+    counts = collections.Counter(obj.guid for obj in objects)
+    ours = [obj for obj in objects if obj.guid and counts[obj.guid] == 1 and obj.harvest_source_id]
+    if not ours:
+        yield
+        return
+    ids = [obj.id for obj in ours]
+    guids = sorted({obj.guid for obj in ours})
+    sources = sorted({obj.harvest_source_id for obj in ours})
+    previous: dict = {}
+    for source_id, guid, package_id, value in (
+            model.Session.query(HarvestObject.harvest_source_id, HarvestObject.guid, HarvestObject.package_id,
+                                HarvestObjectExtra.value)
+            .select_from(HarvestObjectExtra)
+            .join(HarvestObject, HarvestObject.id == HarvestObjectExtra.harvest_object_id)
+            .filter(HarvestObject.guid.in_(guids), HarvestObject.harvest_source_id.in_(sources),
+                    HarvestObject.id.notin_(ids), HarvestObject.package_id.isnot(None),
+                    HarvestObject.state == "COMPLETE", HarvestObjectExtra.key == DIGEST_KEY)
+            .order_by(HarvestObject.gathered.desc())):
+        previous.setdefault((source_id, guid), (package_id, value))
+    datasets: dict = {}
+    for source_id, guid, package_id in (
+            model.Session.query(HarvestObject.harvest_source_id, HarvestObject.guid, HarvestObject.package_id)
+            .join(model.Package, model.Package.id == HarvestObject.package_id)
+            .filter(HarvestObject.guid.in_(guids), HarvestObject.harvest_source_id.in_(sources),
+                    model.Package.state == "active")
+            .order_by(HarvestObject.current.desc(), HarvestObject.gathered.desc())):
+        datasets.setdefault((source_id, guid), package_id)
+    held: dict = collections.defaultdict(list)
+    for package_id, guid in (
+            model.Session.query(model.Package.id, model.PackageExtra.value)
+            .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
+            .filter(model.PackageExtra.key == "guid", model.PackageExtra.value.in_(guids),
+                    model.Package.state == "active")):
+        held[guid].append(package_id)
+    current_here, current_objects = set(), collections.defaultdict(list)
+    for object_id, source_id, guid in (
+            model.Session.query(HarvestObject.id, HarvestObject.harvest_source_id, HarvestObject.guid)
+            .filter(HarvestObject.guid.in_(guids), HarvestObject.current == True,  # noqa: E712
+                    HarvestObject.id.notin_(ids))):
+        current_here.add((source_id, guid))
+        current_objects[guid].append((source_id, object_id))
+    elsewhere = {(obj.harvest_source_id, obj.guid): [object_id for source_id, object_id in current_objects[obj.guid]
+                                                     if source_id != obj.harvest_source_id] for obj in ours}
+    token = _known.set(Known(object_ids=frozenset(ids), previous=previous, datasets=datasets, held=dict(held),
+                             current_here=current_here, current_elsewhere=elsewhere))
+    try:
+        yield
+    finally:
+        _known.reset(token)
+
+
+def _known_of(harvest_object) -> Optional[Known]:
+    known = _known.get()
+    return known if known is not None and known.covers(harvest_object) else None
+
+
+def _known_guid(source_id: str, guid: str) -> Optional[Known]:
+    known = _known.get()
+    return known if known is not None and known.covers_guid(source_id, guid) else None
+
+
 # --- Identity: a record belongs to its source ----------------------------------------
 # A guid (a record's URI or identifier, a remote CKAN id) names a dataset only within the
 # source that harvested it: another partner's file repeating it must not take that
@@ -369,6 +466,9 @@ def unchanged(harvest_object, package_id: str, content: str) -> bool:
 
 def dataset_of(source_id: str, guid: str) -> Optional[str]:
     """The dataset this source made of this record (its latest import), if still there."""
+    known = _known_guid(source_id, guid)
+    if known is not None:
+        return known.datasets.get((source_id, guid))
     row = (model.Session.query(HarvestObject.package_id)
            .join(model.Package, model.Package.id == HarvestObject.package_id)
            .filter(HarvestObject.harvest_source_id == source_id, HarvestObject.guid == guid,
@@ -398,11 +498,16 @@ def holder(package_id: str) -> str:
 def guid_held_elsewhere(guid: str, source_id: str) -> Optional[str]:
     """Who else holds a dataset with this guid (another source, or a dataset entered on
     DataSud), in French; ``None`` when no one does."""
-    rows = (model.Session.query(model.Package.id)
+    known = _known_guid(source_id, guid)
+    if known is not None:
+        package_ids = known.held.get(guid, [])
+    else:
+        package_ids = [package_id for (package_id,) in (
+            model.Session.query(model.Package.id)
             .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
             .filter(model.PackageExtra.key == "guid", model.PackageExtra.value == guid,
-                    model.Package.state == "active").all())
-    for (package_id,) in rows:
+                    model.Package.state == "active"))]
+    for package_id in package_ids:
         if not _imported_by(package_id, source_id):
             return holder(package_id)
     return None
@@ -422,6 +527,9 @@ def conflict_text(other: str) -> str:
 def current_elsewhere(harvest_object) -> list[str]:
     """The current harvest objects of other sources with this record's guid (the stock
     DCAT import marks the first one "not current", as if every source were one)."""
+    known = _known_of(harvest_object)
+    if known is not None:
+        return list(known.current_elsewhere.get((harvest_object.harvest_source_id, harvest_object.guid), []))
     return [row[0] for row in model.Session.query(HarvestObject.id).filter(
         HarvestObject.guid == harvest_object.guid, HarvestObject.current == True,  # noqa: E712
         HarvestObject.harvest_source_id != harvest_object.harvest_source_id)]
@@ -430,6 +538,9 @@ def current_elsewhere(harvest_object) -> list[str]:
 def retire_previous(harvest_object) -> None:
     """This source's earlier objects of the record are no longer current (what the stock
     import means to do, within the source only)."""
+    known = _known_of(harvest_object)
+    if known is not None and (harvest_object.harvest_source_id, harvest_object.guid) not in known.current_here:
+        return  # none
     model.Session.query(HarvestObject).filter(
         HarvestObject.guid == harvest_object.guid, HarvestObject.harvest_source_id == harvest_object.harvest_source_id,
         HarvestObject.current == True, HarvestObject.id != harvest_object.id).update(  # noqa: E712

@@ -233,6 +233,16 @@ def test_fold_shows_counts_in_package_show_the_pages_and_search_sorting(app, pub
     fresh = helpers.call_action("package_show", {"use_cache": False}, id=dataset["id"])
     assert fresh["downloads"] == 4 and {r["id"]: r["downloads"] for r in fresh["resources"]} == {
         upload["id"]: 3, link["id"]: 1}
+    # the datasets a harvest batch indexes: their counts read at once, the table's
+    statements.clear()
+    event.listen(model.meta.engine, "before_cursor_execute", note)
+    try:
+        with downloads.counts_read_for([dataset["id"], other["id"]]):
+            counts = [downloads.package_counts(dataset["id"]), downloads.package_counts(other["id"])]
+    finally:
+        event.remove(model.meta.engine, "before_cursor_execute", note)
+    assert len([s for s in statements if "datasud_download_count" in s]) == 1
+    assert counts == [{upload["id"]: 3, link["id"]: 1}, {slipway["id"]: 5}]
     # not stored in the dataset: no new revision, and a package_update of what package_show
     # gave keeps no count as a resource extra
     modified = model.Package.get(dataset["id"]).metadata_modified

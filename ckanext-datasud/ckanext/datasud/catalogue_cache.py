@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import threading
 import time
@@ -137,6 +138,7 @@ def forget() -> None:
 
 # --- Which commits change the catalogue ------------------------------------------------
 
+@functools.lru_cache(maxsize=None)
 def _catalogue_classes() -> tuple[type, ...]:
     from ckanext.datasud import model as datasud_model
     ours = tuple(cls for cls in vars(datasud_model).values()

@@ -25,13 +25,15 @@ across its own restart (append-only file, ``bin/datasud``'s ``appendonly yes``).
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import json
 import logging
 import re
 import time
 import uuid
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 import redis
 import sqlalchemy as sa
@@ -227,10 +229,35 @@ def reindex(package_ids: Iterable[str]) -> None:
 # --- Reading the counts -----------------------------------------------------------------
 
 def package_counts(package_id: str) -> dict[str, int]:
-    """{resource_id: downloads} of a dataset: one query."""
+    """{resource_id: downloads} of a dataset: one query (none for the datasets of
+    :func:`counts_read_for`)."""
+    known = _read.get()
+    if known is not None and package_id in known:
+        return dict(known[package_id])
     rows = model.Session.query(DownloadCount.resource_id, DownloadCount.count).filter(
         DownloadCount.package_id == package_id)
     return {resource_id: int(count) for resource_id, count in rows}
+
+
+_read: contextvars.ContextVar[Optional[dict[str, dict[str, int]]]] = contextvars.ContextVar(
+    "datasud_download_counts", default=None)
+
+
+@contextlib.contextmanager
+def counts_read_for(package_ids: Iterable[str]) -> Iterator[None]:
+    """Within: the counts of these datasets are read once, in one query (the datasets a
+    harvest batch indexes, each shown once)."""
+    known: dict[str, dict[str, int]] = {package_id: {} for package_id in package_ids}
+    if known:
+        for package_id, resource_id, count in model.Session.query(
+                DownloadCount.package_id, DownloadCount.resource_id, DownloadCount.count).filter(
+                DownloadCount.package_id.in_(list(known))):
+            known[package_id][resource_id] = int(count)
+    token = _read.set(known)
+    try:
+        yield
+    finally:
+        _read.reset(token)
 
 
 def add_counts(pkg_dict: dict) -> dict:

@@ -33,7 +33,7 @@ from ckan.lib import search
 from ckan.model.domain_object import DomainObjectOperation
 from sqlalchemy import event, inspect
 
-from ckanext.datasud import catalogue_cache
+from ckanext.datasud import catalogue_cache, downloads
 from ckanext.datasud.harvesting import activity, commits
 
 log = logging.getLogger(__name__)
@@ -97,14 +97,16 @@ def index(package_ids: list[str]) -> None:
     for each (during an import), from the copy the index has just validated."""
     from ckan.logic import get_action
     package_index = search.index_for(model.Package)
-    for package_id in dict.fromkeys(package_ids):
-        if model.Package.get(package_id) is None:
-            continue
-        pkg_dict = get_action("package_show")({"ignore_auth": True, "validate": False, "use_cache": False},
-                                              {"id": package_id})
-        package_index.update_dict(pkg_dict, defer_commit=True)
-        if activity.due(package_id):
-            activity.record(package_id, activity.validated_copy(pkg_dict))
+    package_ids = list(dict.fromkeys(package_ids))
+    with downloads.counts_read_for(package_ids):
+        for package_id in package_ids:
+            if model.Package.get(package_id) is None:
+                continue
+            pkg_dict = get_action("package_show")({"ignore_auth": True, "validate": False, "use_cache": False},
+                                                  {"id": package_id})
+            package_index.update_dict(pkg_dict, defer_commit=True)
+            if activity.due(package_id):
+                activity.record(package_id, activity.validated_copy(pkg_dict))
 
 
 def commit() -> None:

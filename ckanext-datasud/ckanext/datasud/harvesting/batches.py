@@ -7,11 +7,14 @@ each commit a round trip, a connection returned to the pool and taken again (wit
 SQLAlchemy's ping), a transaction for PostgreSQL to close. DataSud's fetch consumer
 (``queueing.consume_fetch_queue``) takes up to ``ckanext.datasud.harvest.batch_size``
 waiting records at once and imports them in **one transaction** (:func:`import_batch`):
-each record goes through ckanext-harvest's own stages (``fetch_and_import_stages``),
-the harvester's ``import_stage`` and CKAN's ``package_create`` / ``package_update``
-exactly as one at a time, but their commits only flush into the batch's transaction,
-committed once at the end (waiting for the disk: the batch is durable before Solr
-receives its datasets). Then, in the same session (:func:`batch_session`: what the
+each record goes through the steps of ckanext-harvest's ``fetch_and_import_stages``
+(:func:`_stages`: the same states and report status, written with the import's writes
+and once at the end, since nobody sees them before the batch's commit), the
+harvester's ``import_stage`` and CKAN's ``package_create`` / ``package_update`` exactly
+as one at a time, but their commits only flush into the batch's transaction, committed
+once at the end (waiting for the disk: the batch is durable before Solr receives its
+datasets). What the database already holds about the batch's records is read once for
+the batch (``records.known_records``). Then, in the same session (:func:`batch_session`: what the
 import loaded is not read again), each dataset is indexed (:mod:`.indexing`) and its
 activity written; then the records are marked « COMPLETE » and the messages
 acknowledged.

@@ -84,15 +84,16 @@ def _seconds() -> int:
     return max(0, tk.asint(tk.config.get("ckanext.datasud.page_cache.seconds", 300) or 0))
 
 
-def _api_key_header() -> str:
-    return tk.config.get("apikey_header_name") or "X-CKAN-API-Key"
+def api_token_header() -> str:
+    # CKAN's declared option (``apikey_header_name`` is its legacy name, mapped to it)
+    return tk.config.get("apitoken_header_name") or "Authorization"
 
 
 def eligible() -> bool:
     """Whether this request may be answered from, and stored in, the cache."""
     if request.method != "GET" or request.cookies or request.headers.get("Cookie"):
         return False
-    if request.headers.get("Authorization") or request.headers.get(_api_key_header()) \
+    if request.headers.get("Authorization") or request.headers.get(api_token_header()) \
             or request.headers.get("X-CKAN-API-Key"):
         return False
     if g.get("userobj") or g.get("user") or tk.current_user.is_authenticated:

@@ -17,7 +17,7 @@ from ckan.tests import helpers
 
 from tests import factories
 from tests.harvesting import (CatalogueServer, Page, ckan_command, config_with, consumers_waiting,
-                              create_source, run, object_errors)
+                              create_source, finish_job, gather_job, run, object_errors)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -293,11 +293,7 @@ def test_two_fetch_consumers_import_one_job_side_by_side(server, partner):
     server.pages["/catalogue.ttl"] = Page(catalogue(range(1, records + 1)))
     source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
                            publication_mode="reference", validation="convention")
-    queue.purge_queues()
-    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
-    job = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source["id"])
-    gather = queue.get_gather_consumer()
-    queue.gather_callback(gather, *next(gather.consume(queue.get_gather_queue_name())))
+    job = gather_job(source)
     assert queue.get_connection().llen(queue.get_fetch_routing_key()) == records
 
     log_path = ROOT / "var" / "log" / "test-harvest-two-consumers.log"
@@ -328,8 +324,7 @@ def test_two_fetch_consumers_import_one_job_side_by_side(server, partner):
     assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:])), "no two imports overlapped"
     assert len({o.package_id for o in objects}) == records
 
-    helpers.call_action("harvest_jobs_run", {"user": site_user["name"]}, source_id=source["id"])
-    shown = helpers.call_action("harvest_job_show", {"user": site_user["name"]}, id=job["id"])
+    shown = finish_job(source, job)
     assert shown["status"] == "Finished"
     assert shown["stats"].get("added") == records and not shown["stats"].get("errored")
     assert object_errors(shown) == []
@@ -471,11 +466,7 @@ def test_fetch_consumer_commits_without_waiting_and_is_durable_before_solr_and_a
     server.pages["/catalogue.ttl"] = Page(catalogue(range(1, records + 1)))
     source = create_source(partner["sysadmin"], partner["org"], server.url("/catalogue.ttl"),
                            publication_mode="reference", validation="convention")
-    queue.purge_queues()
-    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})
-    job = helpers.call_action("harvest_job_create", {"user": site_user["name"]}, source_id=source["id"])
-    gather = queue.get_gather_consumer()
-    queue.gather_callback(gather, *next(gather.consume(queue.get_gather_queue_name())))
+    job = gather_job(source)
 
     engine = solr._engine
     settings, committed, at_solr = [], [], []
@@ -521,8 +512,7 @@ def test_fetch_consumer_commits_without_waiting_and_is_durable_before_solr_and_a
         "select source from pg_settings where name = 'synchronous_commit'")).scalar() != "session"
     model.Session.rollback()
 
-    helpers.call_action("harvest_jobs_run", {"user": site_user["name"]}, source_id=source["id"])
-    shown = helpers.call_action("harvest_job_show", {"user": site_user["name"]}, id=job["id"])
+    shown = finish_job(source, job)
     assert shown["status"] == "Finished"
     assert shown["stats"].get("added") == records and not shown["stats"].get("errored")
     model.Session.remove()
